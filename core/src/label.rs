@@ -1,0 +1,227 @@
+//! Ground-truth incident labels: `labels.csv`.
+//!
+//! One row per incident on one host. Columns, in order:
+//! `id,host,start,end,kind,metrics,cause,detail` — `start`/`end` are RFC 3339 UTC and the
+//! interval is half-open `[start, end)`; `metrics` is a `;`-separated list of the metrics the
+//! incident touched; `cause` is the `id` of the incident that set this one off (cascades),
+//! empty for a root incident. Readers need only `host,start,end`; the rest is optional.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::io::AtomicFile;
+use crate::metric::Metric;
+use crate::time::{self, parse_timestamp};
+
+/// One labelled incident on one host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub id: u32,
+    pub host: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub kind: String,
+    pub metrics: Vec<Metric>,
+    /// The incident that caused this one, for cascades.
+    pub cause: Option<u32>,
+    /// A human-readable note, e.g. which process failed.
+    pub detail: String,
+}
+
+/// The column names of `labels.csv`, in order.
+pub const LABEL_COLUMNS: [&str; 8] = [
+    "id", "host", "start", "end", "kind", "metrics", "cause", "detail",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: the header lacks the required column {column:?} (it needs host,start,end)")]
+    MissingColumn { path: PathBuf, column: &'static str },
+    #[error("{path}:{line}: {message}")]
+    Row {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+/// Writes `labels` to `path` atomically, header included even when there are none.
+pub fn write_labels(path: &Path, labels: &[Label]) -> Result<(), LabelError> {
+    let io_err = |source| LabelError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = AtomicFile::create(path).map_err(io_err)?;
+    let mut out = Vec::with_capacity(128 * (labels.len() + 1));
+    out.extend_from_slice(LABEL_COLUMNS.join(",").as_bytes());
+    out.push(b'\n');
+    for l in labels {
+        let metrics: Vec<&str> = l.metrics.iter().map(|m| m.name()).collect();
+        let cause = l.cause.map(|c| c.to_string()).unwrap_or_default();
+        let start = time::rfc3339(l.start.timestamp());
+        let end = time::rfc3339(l.end.timestamp());
+        let fields = [
+            l.id.to_string(),
+            csv_field(&l.host),
+            start,
+            end,
+            csv_field(&l.kind),
+            metrics.join(";"),
+            cause,
+            csv_field(&l.detail),
+        ];
+        out.extend_from_slice(fields.join(",").as_bytes());
+        out.push(b'\n');
+    }
+    file.write_all(&out).map_err(io_err)?;
+    file.commit().map_err(io_err)
+}
+
+/// Quotes a field when it holds a comma, quote or newline.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Reads a labels file; every malformed row is reported with its line number.
+pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| row_error(path, e))?;
+    let headers = reader.headers().map_err(|e| row_error(path, e))?.clone();
+    let col = |name: &'static str| headers.iter().position(|h| h.trim() == name);
+    let need = |name: &'static str| {
+        col(name).ok_or(LabelError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name,
+        })
+    };
+    let (host_i, start_i, end_i) = (need("host")?, need("start")?, need("end")?);
+    let (id_i, kind_i, metrics_i, cause_i, detail_i) = (
+        col("id"),
+        col("kind"),
+        col("metrics"),
+        col("cause"),
+        col("detail"),
+    );
+
+    let mut labels = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| row_error(path, e))?;
+        let line = record.position().map_or(n as u64 + 2, |p| p.line());
+        let bad = |message: String| LabelError::Row {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
+        let stamp = |i: usize, what: &str| {
+            parse_timestamp(get(Some(i))).map_err(|e| bad(format!("column {what}: {e}")))
+        };
+        let start = stamp(start_i, "start")?;
+        let end = stamp(end_i, "end")?;
+        if end <= start {
+            return Err(bad(format!(
+                "end {end} is not after start {start}; an incident needs a positive length"
+            )));
+        }
+        let metrics = get(metrics_i)
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|e| bad(format!("column metrics: {e}"))))
+            .collect::<Result<Vec<Metric>, _>>()?;
+        let number = |i: Option<usize>, what: &str| -> Result<Option<u32>, LabelError> {
+            match get(i) {
+                "" => Ok(None),
+                s => s.parse().map(Some).map_err(|_| {
+                    bad(format!(
+                        "column {what}: expected a whole number, found {s:?}"
+                    ))
+                }),
+            }
+        };
+        labels.push(Label {
+            id: number(id_i, "id")?.unwrap_or(n as u32),
+            host: get(Some(host_i)).to_string(),
+            start,
+            end,
+            kind: get(kind_i).to_string(),
+            metrics,
+            cause: number(cause_i, "cause")?,
+            detail: get(detail_i).to_string(),
+        });
+    }
+    Ok(labels)
+}
+
+fn row_error(path: &Path, e: csv::Error) -> LabelError {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => LabelError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        kind => LabelError::Row {
+            path: path.to_path_buf(),
+            line,
+            message: format!("{kind:?}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(id: u32, detail: &str) -> Label {
+        Label {
+            id,
+            host: "db-1".into(),
+            start: parse_timestamp("2026-01-02T03:00:00Z").unwrap(),
+            end: parse_timestamp("2026-01-02T05:30:00Z").unwrap(),
+            kind: "memory_leak".into(),
+            metrics: vec![Metric::Ram, Metric::Cpu],
+            cause: (id > 0).then_some(0),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.csv");
+        let labels = vec![label(0, "process postgres"), label(1, "quoted, \"odd\" text")];
+        write_labels(&path, &labels).unwrap();
+        assert_eq!(read_labels(&path).unwrap(), labels);
+    }
+
+    #[test]
+    fn minimal_files_and_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.csv");
+        std::fs::write(&path, "host,start,end\nweb-1,2026-01-01 00:00:00,1767229200\n").unwrap();
+        let l = read_labels(&path).unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].host, "web-1");
+
+        std::fs::write(&path, "host,start,end\nweb-1,2026-01-01,soon\n").unwrap();
+        let err = read_labels(&path).unwrap_err().to_string();
+        assert!(err.contains("l.csv:2: column start"), "{err}");
+
+        std::fs::write(&path, "host,end\nweb-1,2026-01-01\n").unwrap();
+        let err = read_labels(&path).unwrap_err().to_string();
+        assert!(err.contains("\"start\""), "{err}");
+    }
+}

@@ -1,0 +1,16 @@
+//! Vigil's shared core: the data model every program agrees on.
+//!
+//! It holds what the generator writes and the trainer and detector read — the metric
+//! columns, the labels schema, timestamps and durations — plus the atomic-output rule
+//! ("a crash never leaves a half file"). It depends on neither burn, plotters nor clap.
+
+pub mod fixed;
+pub mod io;
+pub mod label;
+pub mod metric;
+pub mod time;
+
+pub use io::AtomicFile;
+pub use label::{Label, LabelError};
+pub use metric::{METRICS, Metric};
+pub use time::{Duration, TimeError};
