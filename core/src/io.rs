@@ -17,7 +17,11 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = match path.extension() {
-        Some(ext) => format!(".{stem}.tmp-{}.{}", std::process::id(), ext.to_string_lossy()),
+        Some(ext) => format!(
+            ".{stem}.tmp-{}.{}",
+            std::process::id(),
+            ext.to_string_lossy()
+        ),
         None => format!(".{stem}.tmp-{}", std::process::id()),
     };
     path.with_file_name(name)
@@ -119,7 +123,11 @@ mod tests {
         assert!(!path.exists(), "visible before commit");
         f.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"a,b\n1,2\n");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
     }
 
     #[test]
@@ -139,6 +147,11 @@ mod tests {
         let t = temp_sibling(Path::new("a/b/chart.png"));
         assert_eq!(t.parent(), Some(Path::new("a/b")));
         assert!(t.to_string_lossy().ends_with(".png"));
-        assert!(t.file_name().unwrap().to_string_lossy().starts_with(".chart.tmp-"));
+        assert!(
+            t.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".chart.tmp-")
+        );
     }
 }

@@ -202,7 +202,10 @@ mod tests {
     fn write_then_read_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("labels.csv");
-        let labels = vec![label(0, "process postgres"), label(1, "quoted, \"odd\" text")];
+        let labels = vec![
+            label(0, "process postgres"),
+            label(1, "quoted, \"odd\" text"),
+        ];
         write_labels(&path, &labels).unwrap();
         assert_eq!(read_labels(&path).unwrap(), labels);
     }
@@ -211,7 +214,11 @@ mod tests {
     fn minimal_files_and_bad_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.csv");
-        std::fs::write(&path, "host,start,end\nweb-1,2026-01-01 00:00:00,1767229200\n").unwrap();
+        std::fs::write(
+            &path,
+            "host,start,end\nweb-1,2026-01-01 00:00:00,1767229200\n",
+        )
+        .unwrap();
         let l = read_labels(&path).unwrap();
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].host, "web-1");

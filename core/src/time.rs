@@ -18,7 +18,9 @@ pub struct Duration {
 /// A duration or timestamp that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    #[error("expected a positive duration like \"30s\", \"15m\", \"1h30m\" or \"180d\", found {0:?}")]
+    #[error(
+        "expected a positive duration like \"30s\", \"15m\", \"1h30m\" or \"180d\", found {0:?}"
+    )]
     BadDuration(String),
     #[error("expected a positive duration, found the negative {0:?}")]
     NegativeDuration(String),
@@ -128,10 +130,12 @@ pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, TimeError> {
     if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
         return Ok(t.and_utc());
     }
-    if let Ok(secs) = s.parse::<i64>() {
-        if let Some(t) = DateTime::from_timestamp(secs, 0) {
-            return Ok(t);
-        }
+    if let Some(t) = s
+        .parse::<i64>()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+    {
+        return Ok(t);
     }
     Err(TimeError::BadTimestamp(text.to_string()))
 }
