@@ -37,7 +37,7 @@ pub const LABEL_COLUMNS: [&str; 8] = [
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -21,7 +21,7 @@ pub const METRICS_HEADER: &str = "timestamp,host,cpu,ram,disk,net_in,net_out,pro
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -56,6 +56,8 @@ pub struct Summary {
     pub incidents_by_kind: std::collections::BTreeMap<String, usize>,
     pub anomalous_sessions: usize,
     pub charts: usize,
+    /// Wall time; not written to `summary.json`, which must be reproducible.
+    #[serde(skip)]
     pub seconds: f64,
 }
 

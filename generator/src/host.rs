@@ -16,7 +16,7 @@ use vigil_core::{METRICS, fixed::push_fixed, time::push_rfc3339};
 const NOISE: [(f64, f64, f64); 5] = [
     (3.0, 480.0, 0.8),
     (1.2, 2700.0, 0.25),
-    (0.05, 14_400.0, 0.02),
+    (0.15, 3600.0, 0.05),
     (0.18, 300.0, 0.05),
     (0.18, 300.0, 0.05),
 ];
@@ -87,8 +87,12 @@ pub struct HostSim<'a> {
     scenario: &'a Scenario,
     host: usize,
     processes: Vec<ProcessRuns>,
+    /// This host's incidents, by start.
     incidents: Vec<&'a Incident>,
+    incident_cursor: usize,
+    /// Incidents on the hosts this one depends on, by start.
     upstream: Vec<&'a Incident>,
+    upstream_cursor: usize,
     rng: Rng,
     phi: [f64; 5],
     ou: [f64; 5],
@@ -139,6 +143,8 @@ impl<'a> HostSim<'a> {
             scenario,
             host,
             incidents: plan.iter().filter(|i| i.host == host).collect(),
+            incident_cursor: 0,
+            upstream_cursor: 0,
             upstream: plan
                 .iter()
                 .filter(|i| h.depends_on.contains(&i.host))
@@ -302,9 +308,8 @@ impl<'a> HostSim<'a> {
         }
 
         if self.logger.is_some() {
-            let upstream = self.upstream.iter().copied().find(|i| {
-                i.start <= step && step < i.end && i.kind != IncidentKind::CascadingFailure
-            });
+            let upstream = active_at(&self.upstream, &mut self.upstream_cursor, step)
+                .filter(|i| i.kind != IncidentKind::CascadingFailure);
             let jobs: Vec<(usize, ProcessKind, &str, usize, usize)> = active
                 .iter()
                 .map(|&i| {
@@ -333,13 +338,22 @@ impl<'a> HostSim<'a> {
         }
     }
 
-    fn current_incident(&self, step: usize) -> Option<(&'a Incident, usize)> {
-        self.incidents
-            .iter()
-            .copied()
-            .find(|i| i.start <= step && step < i.end)
-            .map(|i| (i, step - i.start))
+    fn current_incident(&mut self, step: usize) -> Option<(&'a Incident, usize)> {
+        active_at(&self.incidents, &mut self.incident_cursor, step).map(|i| (i, step - i.start))
     }
+}
+
+/// The first incident of `sorted` (by start) active at `step`; `cursor` skips those that
+/// ended before it, so a whole run costs linear time.
+fn active_at<'a>(sorted: &[&'a Incident], cursor: &mut usize, step: usize) -> Option<&'a Incident> {
+    while sorted.get(*cursor).is_some_and(|i| i.end <= step) {
+        *cursor += 1;
+    }
+    sorted[*cursor..]
+        .iter()
+        .copied()
+        .take_while(|i| i.start <= step)
+        .find(|i| step < i.end)
 }
 
 fn active_run(p: &ProcessRuns, step: usize) -> Option<&Run> {

@@ -66,7 +66,7 @@ impl Role {
 /// A scenario file that could not be used, with the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario {path}: {source}")]
+    #[error("cannot read scenario {path}")]
     Io {
         path: String,
         #[source]
@@ -513,7 +513,11 @@ impl Checker<'_> {
             if t < timeline.start || t >= timeline.end() {
                 return Err(self.err(
                     key(&format!("at[{j}]")),
-                    format!("{text} is outside the simulated period"),
+                    format!(
+                        "{text} is outside the simulated period {} to {} (lengthen the duration or drop this time)",
+                        vigil_core::time::rfc3339(timeline.start),
+                        vigil_core::time::rfc3339(timeline.end())
+                    ),
                 ));
             }
             if t < train_end {
