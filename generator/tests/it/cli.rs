@@ -69,7 +69,7 @@ fn writes_a_split_dataset_with_documented_columns() {
     assert!(
         labels
             .iter()
-            .all(|l| l.start.to_rfc3339() >= "2026-03-04".to_string())
+            .all(|l| l.start.to_rfc3339().as_str() >= "2026-03-04")
     );
 
     // Sessions an incident bent exist in the logs of the test period.
