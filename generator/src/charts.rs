@@ -16,9 +16,12 @@ use vigil_plot::{
     Band, Histogram, Panel, PlotError, Span, TimeChart, render_histograms, render_time_chart,
 };
 
-const BINS: usize = 50;
+/// Fine bins collected while simulating; charts merge them into about [`CHART_BINS`] over
+/// the range the data actually covers.
+const FINE_BINS: usize = 1000;
+const CHART_BINS: usize = 50;
 /// Network histograms stop here; faster samples go into the last bin.
-const NET_HIST_MAX: f64 = 250.0;
+const NET_HIST_MAX: f64 = 1000.0;
 
 #[derive(Clone, Copy)]
 struct Bucket {
@@ -40,7 +43,7 @@ pub struct HostCharts {
     origin: i64,
     bucket_secs: i64,
     buckets: Vec<Bucket>,
-    hist: [[u64; BINS]; 5],
+    hist: Vec<[u64; FINE_BINS]>,
 }
 
 fn hist_max(m: usize) -> f64 {
@@ -62,7 +65,7 @@ impl HostCharts {
             origin: tl.start,
             bucket_secs,
             buckets: vec![EMPTY; n],
-            hist: [[0; BINS]; 5],
+            hist: vec![[0; FINE_BINS]; 5],
         }
     }
 
@@ -77,8 +80,8 @@ impl HostCharts {
             b.n += 1;
         }
         for (m, &x) in v.iter().enumerate() {
-            let bin = ((x / hist_max(m)) * BINS as f64) as usize;
-            self.hist[m][bin.min(BINS - 1)] += 1;
+            let bin = ((x / hist_max(m)) * FINE_BINS as f64) as usize;
+            self.hist[m][bin.min(FINE_BINS - 1)] += 1;
         }
     }
 
@@ -95,6 +98,51 @@ impl HostCharts {
             band.mid.push(b.sum[m] / f64::from(b.n));
         }
         band
+    }
+}
+
+/// Merges fine bins into about [`CHART_BINS`] bins over the range holding 99.9 % of the
+/// samples, so a histogram shows the data rather than the metric's whole possible range.
+fn coarsen(metric: &vigil_core::Metric, max: f64, fine: &[(String, Vec<u64>)]) -> Histogram {
+    let total: Vec<u64> = (0..FINE_BINS)
+        .map(|i| fine.iter().map(|(_, c)| c[i]).sum())
+        .collect();
+    let n: u64 = total.iter().sum();
+    let first = total.iter().position(|&c| c > 0).unwrap_or(0);
+    let mut seen = 0;
+    let mut last = FINE_BINS - 1;
+    for (i, c) in total.iter().enumerate() {
+        seen += c;
+        if seen as f64 >= 0.999 * n as f64 {
+            last = i;
+            break;
+        }
+    }
+    let width = (last + 1 - first).div_ceil(CHART_BINS).max(1);
+    let bins = (last + 1 - first).div_ceil(width);
+    let fine_width = max / FINE_BINS as f64;
+    Histogram {
+        title: format!("{metric} by role"),
+        unit: metric.unit().to_string(),
+        edges: (0..=bins)
+            .map(|b| (first + b * width) as f64 * fine_width)
+            .collect(),
+        series: fine
+            .iter()
+            .enumerate()
+            .map(|(c, (label, counts))| {
+                let coarse = (0..bins)
+                    .map(|b| {
+                        let from = first + b * width;
+                        let to = (from + width).min(FINE_BINS);
+                        // Samples past the shown range are counted in the last bin.
+                        let to = if b + 1 == bins { FINE_BINS } else { to };
+                        counts[from..to].iter().sum()
+                    })
+                    .collect();
+                (label.clone(), coarse, c)
+            })
+            .collect(),
     }
 }
 
@@ -151,17 +199,11 @@ pub fn render(
     let hists: Vec<Histogram> = METRICS
         .iter()
         .enumerate()
-        .map(|(m, metric)| Histogram {
-            title: format!("{metric} by role"),
-            unit: metric.unit().to_string(),
-            edges: (0..=BINS)
-                .map(|i| i as f64 * hist_max(m) / BINS as f64)
-                .collect(),
-            series: roles
+        .map(|(m, metric)| {
+            let fine: Vec<(String, Vec<u64>)> = roles
                 .iter()
-                .enumerate()
-                .map(|(c, role)| {
-                    let mut counts = vec![0u64; BINS];
+                .map(|role| {
+                    let mut counts = vec![0u64; FINE_BINS];
                     for (h, charts) in hosts.iter().enumerate() {
                         if scenario.hosts[h].role == *role {
                             for (acc, x) in counts.iter_mut().zip(charts.hist[m]) {
@@ -169,9 +211,10 @@ pub fn render(
                             }
                         }
                     }
-                    (format!("{role:?}").to_lowercase(), counts, c)
+                    (format!("{role:?}").to_lowercase(), counts)
                 })
-                .collect(),
+                .collect();
+            coarsen(metric, hist_max(m), &fine)
         })
         .collect();
     let path = dir.join("distributions.png");

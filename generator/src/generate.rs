@@ -37,7 +37,8 @@ pub enum GenerateError {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub out: PathBuf,
-    pub charts: bool,
+    /// Where to draw charts, if at all.
+    pub charts: Option<PathBuf>,
     pub progress: bool,
 }
 
@@ -114,7 +115,7 @@ impl Part {
 /// Without a split: `metrics.csv`, `logs.log` (and `logs.jsonl`), `labels.csv` and
 /// `session_labels.csv` in `out`. With one, the same files in `out/train/` (no incidents)
 /// and `out/test/`. Also `scenario.toml` (the effective scenario), `summary.json` and,
-/// when asked, `charts/`.
+/// when asked, the charts (by default in `out/charts/`).
 pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, GenerateError> {
     let began = Instant::now();
     let tl = &scenario.timeline;
@@ -133,7 +134,7 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Gener
     let mut sims: Vec<HostSim> = (0..scenario.hosts.len())
         .map(|h| {
             let mut sim = HostSim::new(scenario, h, &plan, scenario.logs.enabled, true);
-            if options.charts {
+            if options.charts.is_some() {
                 sim.charts = Some(HostCharts::new(scenario));
             }
             sim
@@ -251,11 +252,10 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Gener
     );
     write_atomic(&scenario_path, echo.as_bytes()).map_err(io_err(&scenario_path))?;
 
-    if options.charts {
+    if let Some(dir) = &options.charts {
         let host_charts: Vec<HostCharts> = sims.into_iter().filter_map(|s| s.charts).collect();
-        let dir = out.join("charts");
-        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        summary.charts = charts::render(&dir, scenario, &host_charts, &plan)?.len();
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        summary.charts = charts::render(dir, scenario, &host_charts, &plan)?.len();
     }
     summary.seconds = began.elapsed().as_secs_f64();
     let summary_path = out.join("summary.json");

@@ -41,6 +41,12 @@ struct Args {
     /// Skip the charts.
     #[arg(long)]
     no_charts: bool,
+    /// Where the charts go [default: OUT/charts].
+    #[arg(long, value_name = "DIR")]
+    charts_dir: Option<PathBuf>,
+    /// Write no logs (metrics and labels only).
+    #[arg(long)]
+    no_logs: bool,
     /// No progress bar or summary.
     #[arg(long, short)]
     quiet: bool,
@@ -96,6 +102,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         duration: args.duration,
         no_split: args.no_split,
         jsonl: args.jsonl,
+        no_logs: args.no_logs,
         ..Overrides::default()
     };
     if let Some(split) = &args.split {
@@ -122,7 +129,11 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     let options = Options {
         out: args.out.clone(),
-        charts: !args.no_charts,
+        charts: (!args.no_charts).then(|| {
+            args.charts_dir
+                .clone()
+                .unwrap_or_else(|| args.out.join("charts"))
+        }),
         progress: !args.quiet && std::io::stderr().is_terminal(),
     };
     let s = generate(&scenario, &options)?;

@@ -149,6 +149,7 @@ pub struct Overrides {
     pub train: Option<Duration>,
     pub no_split: bool,
     pub jsonl: bool,
+    pub no_logs: bool,
 }
 
 impl ScenarioFile {
@@ -189,6 +190,9 @@ impl ScenarioFile {
         }
         if o.jsonl {
             self.logs.jsonl = true;
+        }
+        if o.no_logs {
+            self.logs.enabled = false;
         }
     }
 
