@@ -149,8 +149,10 @@ pub enum Effect {
     CascadeRoot {
         level: f64,
     },
+    /// `from`: the upstream host whose failure reached this one.
     CascadeDependent {
         retry_cpu: f64,
+        from: usize,
     },
 }
 
@@ -281,7 +283,7 @@ impl Incident {
                 v[ram] += 10.0 * edge;
                 v[net_out] *= 1.0 - 0.7 * edge;
             }
-            Effect::CascadeDependent { retry_cpu } => {
+            Effect::CascadeDependent { retry_cpu, .. } => {
                 v[cpu] += retry_cpu * edge;
                 v[net_in] *= 1.0 - 0.6 * edge;
                 v[net_out] *= 1.0 - 0.7 * edge;
@@ -522,6 +524,7 @@ impl Planner<'_> {
                     metrics: CASCADE_DEPENDENT_METRICS.to_vec(),
                     effect: Effect::CascadeDependent {
                         retry_cpu: (20.0 + 15.0 * d.b) * rule.magnitude,
+                        from: upstream,
                     },
                     cause: Some(cause),
                     detail: format!("upstream {} failing: retry storm", hosts[upstream].name),

@@ -86,7 +86,11 @@ struct JobState {
 pub struct HostLogger {
     host: usize,
     role: Role,
-    upstream_names: Vec<String>,
+    /// Every host's name and role, to name the peers an incident involves.
+    names: Vec<String>,
+    roles: Vec<Role>,
+    /// The hosts this one calls (a load balancer's backends).
+    backends: Vec<String>,
     rng: Rng,
     requests_per_minute: f64,
     jobs: Vec<Option<JobState>>,
@@ -110,7 +114,9 @@ impl HostLogger {
         HostLogger {
             host,
             role: h.role,
-            upstream_names: h
+            names: scenario.hosts.iter().map(|h| h.name.clone()).collect(),
+            roles: scenario.hosts.iter().map(|h| h.role).collect(),
+            backends: h
                 .depends_on
                 .iter()
                 .map(|&d| scenario.hosts[d].name.clone())
@@ -393,19 +399,14 @@ impl HostLogger {
                         "too many connections: request queue saturated".into(),
                     );
                 }
-                Effect::CascadeDependent { .. } if every(600) => {
-                    let up = self
-                        .upstream_names
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "upstream".into());
-                    self.emit(
-                        t,
-                        Level::Warn,
-                        service_component(self.role),
-                        None,
-                        format!("circuit breaker half-open for {up}"),
-                    );
+                Effect::CascadeDependent { from, .. } if every(600) => {
+                    let up = &self.names[from];
+                    let message = match self.role {
+                        Role::Db => format!("replication lag growing, primary {up} not responding"),
+                        Role::Batch => format!("waiting for {up}: connection pool exhausted"),
+                        _ => format!("circuit breaker half-open for {up}"),
+                    };
+                    self.emit(t, Level::Warn, service_component(self.role), None, message);
                 }
                 _ => {}
             },
@@ -531,167 +532,313 @@ impl HostLogger {
         }
     }
 
-    fn request(&mut self, cx: &StepContext, mut t: i64, last_ms: i64) {
+    fn request(&mut self, cx: &StepContext, t: i64, last_ms: i64) {
         let id = self.hex_id("req");
         let (method, path) = METHODS_PATHS[self.rng.random_range(0..METHODS_PATHS.len())];
-        let flow: f64 = self.rng.random();
         let ip = format!(
             "10.0.{}.{}",
             self.rng.random_range(0..8),
             self.rng.random_range(2..250)
         );
-        let user = self.rng.random_range(1000..9999);
-        let table = TABLES[self.rng.random_range(0..TABLES.len())];
-        let latency: i64 = self.rng.random_range(3..60);
-        let u: f64 = self.rng.random();
-        let mut say = |this: &mut HostLogger, level, msg: String| {
-            t = (t + this.rng.random_range(1..40)).min(last_ms);
-            this.emit(
-                t,
-                level,
-                service_component(this.role),
-                Some(&id),
-                format!("{id} {msg}"),
-            );
+        let r = Request {
+            write: method == "POST",
+            flow: self.rng.random(),
+            u: self.rng.random(),
+            user: self.rng.random_range(1000..9999),
+            table: TABLES[self.rng.random_range(0..TABLES.len())],
+            latency: self.rng.random_range(3..60),
+            backend: self.rng.random_range(0..self.backends.len().max(1)),
+            t,
+            last_ms,
+            id,
         };
-        let own = cx.incident;
-        let write = method == "POST";
-        say(
+        let mut r = r;
+        r.say(
             self,
             Level::Info,
             format!("accepted {method} {path} from {ip}"),
         );
+        let bent = if self.role == Role::Lb {
+            self.proxied(cx, &mut r)
+        } else {
+            self.served(cx, &mut r, path)
+        };
+        if let Some(inc) = bent {
+            self.bent(&r.id, inc);
+        }
+    }
 
-        // Incidents on this host or upstream that change the flow.
-        if let Some((inc, k)) = own {
-            let len = (inc.end - inc.start).max(1);
-            let progress = (k + 1) as f64 / len as f64;
-            let bent = match inc.kind {
-                IncidentKind::StuckProcess if u < 0.7 => {
-                    say(
+    /// A request through the load balancer to a backend; returns the incident that bent it.
+    fn proxied<'i>(&mut self, cx: &StepContext<'i>, r: &mut Request) -> Option<&'i Incident> {
+        let names = self.backends.clone();
+        let name = |i: usize| {
+            names
+                .get(i % names.len().max(1))
+                .cloned()
+                .unwrap_or_else(|| "backend-1".into())
+        };
+        let backend = name(r.backend);
+        let status = if r.flow < 0.02 {
+            401
+        } else if r.flow < 0.03 {
+            404
+        } else if r.write {
+            201
+        } else {
+            200
+        };
+        if let Some((inc, _)) = cx.incident {
+            if let Effect::CascadeDependent { from, .. } = inc.effect {
+                if r.u < 0.6 {
+                    let up = self.names[from].clone();
+                    r.say(self, Level::Info, format!("routed to backend {up}"));
+                    r.say(
                         self,
                         Level::Warn,
-                        "worker pool exhausted, request queued".into(),
+                        format!("backend {up} timed out after 5000ms"),
                     );
-                    say(self, Level::Error, "completed 503 in 30000ms".into());
-                    true
+                    r.say(self, Level::Error, "completed 504 in 5000ms".into());
+                    return Some(inc);
                 }
-                IncidentKind::MemoryLeak if u < progress - 0.4 => {
-                    say(self, Level::Info, format!("auth ok user={user}"));
-                    say(
+            }
+            if let Some(bent) = self.own_trouble(inc, cx, r) {
+                return Some(bent);
+            }
+        }
+        r.say(self, Level::Info, format!("routed to backend {backend}"));
+        if let Some(inc) = cx
+            .upstream
+            .filter(|i| self.names[i.host] == backend && refuses(i.kind))
+        {
+            let other = name(r.backend + 1);
+            r.say(
+                self,
+                Level::Error,
+                format!("backend {backend} connection refused"),
+            );
+            r.say(self, Level::Warn, format!("retrying on backend {other}"));
+            r.say(
+                self,
+                Level::Info,
+                format!("backend {other} responded {status} in {}ms", r.latency),
+            );
+            r.say(
+                self,
+                Level::Info,
+                format!("completed {status} in {}ms", r.latency + 3),
+            );
+            return Some(inc);
+        }
+        r.say(
+            self,
+            Level::Info,
+            format!("backend {backend} responded {status} in {}ms", r.latency),
+        );
+        r.say(
+            self,
+            Level::Info,
+            format!("completed {status} in {}ms", r.latency + 2),
+        );
+        None
+    }
+
+    /// A request a web host serves itself; returns the incident that bent it.
+    fn served<'i>(
+        &mut self,
+        cx: &StepContext<'i>,
+        r: &mut Request,
+        path: &str,
+    ) -> Option<&'i Incident> {
+        let (user, table, latency) = (r.user, r.table, r.latency);
+        let hits_db = r.write || r.flow < 0.5;
+        if let Some((inc, _)) = cx.incident {
+            if let Effect::CascadeDependent { from, .. } = inc.effect {
+                if hits_db {
+                    let up = self.names[from].clone();
+                    r.say(self, Level::Info, format!("auth ok user={user}"));
+                    r.say(
                         self,
                         Level::Warn,
-                        format!("gc pause {}ms", 300 + (u * 900.0) as i64),
+                        format!("db query {table} on {up} timed out after 5000ms"),
                     );
-                    say(
-                        self,
-                        Level::Info,
-                        format!("completed 200 in {}ms", latency + 400),
-                    );
-                    true
-                }
-                IncidentKind::Spike if u < 0.5 => {
-                    say(self, Level::Info, format!("auth ok user={user}"));
-                    say(
-                        self,
-                        Level::Warn,
-                        format!("slow handler {}ms", 800 + (u * 2000.0) as i64),
-                    );
-                    say(
-                        self,
-                        Level::Info,
-                        format!("completed 200 in {}ms", latency + 1200),
-                    );
-                    true
-                }
-                IncidentKind::DiskFill if write => {
-                    say(self, Level::Info, format!("auth ok user={user}"));
-                    say(
-                        self,
-                        Level::Error,
-                        "write failed: no space left on device".into(),
-                    );
-                    say(self, Level::Error, format!("completed 500 in {latency}ms"));
-                    true
-                }
-                IncidentKind::CascadingFailure
-                    if (write || flow < 0.5)
-                        && matches!(inc.effect, Effect::CascadeDependent { .. }) =>
-                {
-                    say(self, Level::Info, format!("auth ok user={user}"));
-                    say(
-                        self,
-                        Level::Warn,
-                        format!("db query {table} timed out after 5000ms"),
-                    );
-                    say(
+                    r.say(
                         self,
                         Level::Warn,
                         format!("retrying db query {table} attempt 2"),
                     );
-                    say(self, Level::Error, "completed 504 in 10000ms".into());
-                    true
+                    r.say(self, Level::Error, "completed 504 in 10000ms".into());
+                    return Some(inc);
                 }
-                _ => false,
-            };
-            if bent {
-                self.bent(&id, inc);
-                return;
+            }
+            if let Some(bent) = self.own_trouble(inc, cx, r) {
+                return Some(bent);
             }
         }
-        if let Some(inc) = cx.upstream {
-            let hits_db = write || flow < 0.5;
-            let refuses = matches!(
-                inc.kind,
-                IncidentKind::ProcessFailure
-                    | IncidentKind::Restart
-                    | IncidentKind::NetworkPartition
-            );
-            if hits_db && refuses {
-                let up = self.upstream_names.first().cloned().unwrap_or_default();
-                say(self, Level::Info, format!("auth ok user={user}"));
-                say(self, Level::Error, format!("db connection refused by {up}"));
-                say(self, Level::Error, format!("completed 502 in {latency}ms"));
-                self.bent(&id, inc);
-                return;
+        if let Some(inc) = cx.upstream.filter(|i| refuses(i.kind)) {
+            let up = self.names[inc.host].clone();
+            let up_role = self.roles[inc.host];
+            if up_role == Role::Cache && !hits_db {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("cache {up} unavailable, falling back to db"),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("db query {table} took {}ms", latency / 2 + 1),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency + 20),
+                );
+                return Some(inc);
+            }
+            if up_role != Role::Cache && hits_db {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(self, Level::Error, format!("db connection refused by {up}"));
+                r.say(self, Level::Error, format!("completed 502 in {latency}ms"));
+                return Some(inc);
             }
         }
 
         // The normal flows.
-        if flow < 0.02 {
-            say(self, Level::Warn, format!("auth failed user={user}"));
-            say(self, Level::Info, format!("completed 401 in {latency}ms"));
-        } else if flow < 0.03 {
-            say(self, Level::Info, format!("auth ok user={user}"));
-            say(self, Level::Info, format!("route not found {path}"));
-            say(self, Level::Info, format!("completed 404 in {latency}ms"));
-        } else if write {
-            say(self, Level::Info, format!("auth ok user={user}"));
-            say(
+        if r.flow < 0.02 {
+            r.say(self, Level::Warn, format!("auth failed user={user}"));
+            r.say(self, Level::Info, format!("completed 401 in {latency}ms"));
+        } else if r.flow < 0.03 {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(self, Level::Info, format!("route not found {path}"));
+            r.say(self, Level::Info, format!("completed 404 in {latency}ms"));
+        } else if r.write {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(
                 self,
                 Level::Info,
                 format!("db write {table} took {}ms", latency / 2 + 1),
             );
-            say(self, Level::Info, format!("cache invalidate {table}"));
-            say(self, Level::Info, format!("completed 201 in {latency}ms"));
-        } else if flow < 0.5 {
-            say(self, Level::Info, format!("auth ok user={user}"));
-            say(self, Level::Info, format!("cache miss {table}"));
-            say(
+            r.say(self, Level::Info, format!("cache invalidate {table}"));
+            r.say(self, Level::Info, format!("completed 201 in {latency}ms"));
+        } else if hits_db {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(self, Level::Info, format!("cache miss {table}"));
+            r.say(
                 self,
                 Level::Info,
                 format!("db query {table} took {}ms", latency / 2 + 1),
             );
-            say(self, Level::Info, format!("completed 200 in {latency}ms"));
+            r.say(self, Level::Info, format!("completed 200 in {latency}ms"));
         } else {
-            say(self, Level::Info, format!("auth ok user={user}"));
-            say(self, Level::Info, format!("cache hit {table}"));
-            say(
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(self, Level::Info, format!("cache hit {table}"));
+            r.say(
                 self,
                 Level::Info,
                 format!("completed 200 in {}ms", latency / 4 + 1),
             );
         }
+        None
+    }
+
+    /// How an incident on this host bends a request, if it does.
+    fn own_trouble<'i>(
+        &mut self,
+        inc: &'i Incident,
+        cx: &StepContext,
+        r: &mut Request,
+    ) -> Option<&'i Incident> {
+        let Some((_, k)) = cx.incident else {
+            return None;
+        };
+        let len = (inc.end - inc.start).max(1);
+        let progress = (k + 1) as f64 / len as f64;
+        let (user, latency, u) = (r.user, r.latency, r.u);
+        match inc.kind {
+            IncidentKind::StuckProcess if u < 0.7 => {
+                r.say(
+                    self,
+                    Level::Warn,
+                    "worker pool exhausted, request queued".into(),
+                );
+                r.say(self, Level::Error, "completed 503 in 30000ms".into());
+            }
+            IncidentKind::MemoryLeak if u < progress - 0.4 => {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("gc pause {}ms", 300 + (u * 900.0) as i64),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency + 400),
+                );
+            }
+            IncidentKind::Spike if u < 0.5 => {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("slow handler {}ms", 800 + (u * 2000.0) as i64),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency + 1200),
+                );
+            }
+            IncidentKind::DiskFill if r.write => {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Error,
+                    "write failed: no space left on device".into(),
+                );
+                r.say(self, Level::Error, format!("completed 500 in {latency}ms"));
+            }
+            _ => return None,
+        }
+        Some(inc)
+    }
+}
+
+/// Upstream incidents that make a dependency refuse connections.
+fn refuses(kind: IncidentKind) -> bool {
+    matches!(
+        kind,
+        IncidentKind::ProcessFailure | IncidentKind::Restart | IncidentKind::NetworkPartition
+    )
+}
+
+/// One sampled request's random draws and its running clock.
+struct Request {
+    id: String,
+    write: bool,
+    flow: f64,
+    u: f64,
+    user: u32,
+    table: &'static str,
+    latency: i64,
+    backend: usize,
+    t: i64,
+    last_ms: i64,
+}
+
+impl Request {
+    /// Logs the next line of the request a few milliseconds after the previous one.
+    fn say(&mut self, logger: &mut HostLogger, level: Level, message: String) {
+        self.t = (self.t + logger.rng.random_range(1..40)).min(self.last_ms);
+        let component = service_component(logger.role);
+        logger.emit(
+            self.t,
+            level,
+            component,
+            Some(&self.id),
+            format!("{} {message}", self.id),
+        );
     }
 }
 
