@@ -588,18 +588,18 @@ impl HostLogger {
             200
         };
         if let Some((inc, _)) = cx.incident {
-            if let Effect::CascadeDependent { from, .. } = inc.effect {
-                if r.u < 0.6 {
-                    let up = self.names[from].clone();
-                    r.say(self, Level::Info, format!("routed to backend {up}"));
-                    r.say(
-                        self,
-                        Level::Warn,
-                        format!("backend {up} timed out after 5000ms"),
-                    );
-                    r.say(self, Level::Error, "completed 504 in 5000ms".into());
-                    return Some(inc);
-                }
+            if let Effect::CascadeDependent { from, .. } = inc.effect
+                && r.u < 0.6
+            {
+                let up = self.names[from].clone();
+                r.say(self, Level::Info, format!("routed to backend {up}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("backend {up} timed out after 5000ms"),
+                );
+                r.say(self, Level::Error, "completed 504 in 5000ms".into());
+                return Some(inc);
             }
             if let Some(bent) = self.own_trouble(inc, cx, r) {
                 return Some(bent);
@@ -652,23 +652,23 @@ impl HostLogger {
         let (user, table, latency) = (r.user, r.table, r.latency);
         let hits_db = r.write || r.flow < 0.5;
         if let Some((inc, _)) = cx.incident {
-            if let Effect::CascadeDependent { from, .. } = inc.effect {
-                if hits_db {
-                    let up = self.names[from].clone();
-                    r.say(self, Level::Info, format!("auth ok user={user}"));
-                    r.say(
-                        self,
-                        Level::Warn,
-                        format!("db query {table} on {up} timed out after 5000ms"),
-                    );
-                    r.say(
-                        self,
-                        Level::Warn,
-                        format!("retrying db query {table} attempt 2"),
-                    );
-                    r.say(self, Level::Error, "completed 504 in 10000ms".into());
-                    return Some(inc);
-                }
+            if let Effect::CascadeDependent { from, .. } = inc.effect
+                && hits_db
+            {
+                let up = self.names[from].clone();
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("db query {table} on {up} timed out after 5000ms"),
+                );
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("retrying db query {table} attempt 2"),
+                );
+                r.say(self, Level::Error, "completed 504 in 10000ms".into());
+                return Some(inc);
             }
             if let Some(bent) = self.own_trouble(inc, cx, r) {
                 return Some(bent);
@@ -749,9 +749,7 @@ impl HostLogger {
         cx: &StepContext,
         r: &mut Request,
     ) -> Option<&'i Incident> {
-        let Some((_, k)) = cx.incident else {
-            return None;
-        };
+        let (_, k) = cx.incident?;
         let len = (inc.end - inc.start).max(1);
         let progress = (k + 1) as f64 / len as f64;
         let (user, latency, u) = (r.user, r.latency, r.u);
