@@ -246,19 +246,27 @@ pub fn render_time_chart(
                         });
                 }
                 if !seen.is_empty() || !chart.markers.is_empty() {
-                    cc.configure_series_labels()
-                        .position(SeriesLabelPosition::UpperRight)
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(RGBColor(160, 160, 160))
-                        .label_font(("sans-serif", 12))
-                        .draw()
-                        .map_err(|e| err(path, e))?;
+                    draw_legend(&mut cc, path)?;
                 }
             }
         }
         root.present().map_err(|e| err(path, e))?;
     }
     vigil_core::io::commit_temp(&temp, path).map_err(|e| err(path, e))
+}
+
+/// The legend of a panel's labelled series, in the upper right corner.
+fn draw_legend<'a, CT: CoordTranslate>(
+    cc: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    path: &Path,
+) -> Result<(), PlotError> {
+    cc.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(|e| err(path, e))
 }
 
 /// One histogram panel: shared bin edges, one count vector per series.
@@ -362,13 +370,7 @@ pub fn render_histograms(
                 });
             }
             if h.series.len() > 1 || !lines.is_empty() {
-                cc.configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(RGBColor(160, 160, 160))
-                    .label_font(("sans-serif", 12))
-                    .draw()
-                    .map_err(|e| err(path, e))?;
+                draw_legend(&mut cc, path)?;
             }
         }
         root.present().map_err(|e| err(path, e))?;
