@@ -233,7 +233,7 @@ impl Checker<'_> {
                     return Err(self.err(
                         "split.train",
                         format!(
-                            "expected a training period longer than one interval and shorter than the duration {}, found {}",
+                            "expected a training period longer than one interval and shorter than the duration {}, found {} (change [split] train, or pass --split TRAIN:TEST or --no-split)",
                             file.duration, split.train
                         ),
                     ));
