@@ -1,0 +1,332 @@
+//! Request sessions: the normal flows through a web host or the load balancer, and how
+//! incidents on the host or upstream bend them.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Poisson};
+
+use super::{HostLogger, Level, METHODS_PATHS, StepContext, TABLES, service_component};
+use crate::incident::{Effect, Incident, IncidentKind};
+use crate::scenario::Role;
+
+impl HostLogger {
+    /// A sample of the web traffic: one session per request.
+    pub(super) fn requests(&mut self, cx: &StepContext, t0: i64, span: i64) {
+        let burst = if cx.burst { 2.5 } else { 1.0 };
+        let mean = self.requests_per_minute * cx.interval as f64 / 60.0 * cx.load * burst;
+        let n = match Poisson::new(mean) {
+            Ok(p) if mean > 0.0 => p.sample(&mut self.rng) as usize,
+            _ => 0,
+        };
+        for _ in 0..n {
+            let start = t0 + self.rng.random_range(0..(span - 1000).max(1));
+            self.request(cx, start, t0 + span - 1);
+        }
+    }
+
+    fn request(&mut self, cx: &StepContext, t: i64, last_ms: i64) {
+        let id = self.hex_id("req");
+        let (method, path) = METHODS_PATHS[self.rng.random_range(0..METHODS_PATHS.len())];
+        let ip = format!(
+            "10.0.{}.{}",
+            self.rng.random_range(0..8),
+            self.rng.random_range(2..250)
+        );
+        let r = Request {
+            write: method == "POST",
+            flow: self.rng.random(),
+            u: self.rng.random(),
+            user: self.rng.random_range(1000..9999),
+            table: TABLES[self.rng.random_range(0..TABLES.len())],
+            latency: self.rng.random_range(3..60),
+            backend: self.rng.random_range(0..self.backends.len().max(1)),
+            t,
+            last_ms,
+            id,
+        };
+        let mut r = r;
+        r.say(
+            self,
+            Level::Info,
+            format!("accepted {method} {path} from {ip}"),
+        );
+        let bent = if self.role == Role::Lb {
+            self.proxied(cx, &mut r)
+        } else {
+            self.served(cx, &mut r, path)
+        };
+        if let Some(inc) = bent {
+            self.bent(&r.id, inc);
+        }
+    }
+
+    /// A request through the load balancer to a backend; returns the incident that bent it.
+    fn proxied<'i>(&mut self, cx: &StepContext<'i>, r: &mut Request) -> Option<&'i Incident> {
+        let names = self.backends.clone();
+        let name = |i: usize| {
+            names
+                .get(i % names.len().max(1))
+                .cloned()
+                .unwrap_or_else(|| "backend-1".into())
+        };
+        let backend = name(r.backend);
+        let status = if r.flow < 0.02 {
+            401
+        } else if r.flow < 0.03 {
+            404
+        } else if r.write {
+            201
+        } else {
+            200
+        };
+        if let Some((inc, _)) = cx.incident {
+            if let Effect::CascadeDependent { from, .. } = inc.effect
+                && r.u < 0.6
+            {
+                let up = self.names[from].clone();
+                r.say(self, Level::Info, format!("routed to backend {up}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("backend {up} timed out after 5000ms"),
+                );
+                r.say(self, Level::Error, "completed 504 in 5000ms".into());
+                return Some(inc);
+            }
+            if let Some(bent) = self.own_trouble(inc, cx, r) {
+                return Some(bent);
+            }
+        }
+        r.say(self, Level::Info, format!("routed to backend {backend}"));
+        if let Some(inc) = cx
+            .upstream
+            .filter(|i| self.names[i.host] == backend && refuses(i.kind))
+        {
+            let other = name(r.backend + 1);
+            r.say(
+                self,
+                Level::Error,
+                format!("backend {backend} connection refused"),
+            );
+            r.say(self, Level::Warn, format!("retrying on backend {other}"));
+            r.say(
+                self,
+                Level::Info,
+                format!("backend {other} responded {status} in {}ms", r.latency),
+            );
+            r.say(
+                self,
+                Level::Info,
+                format!("completed {status} in {}ms", r.latency + 3),
+            );
+            return Some(inc);
+        }
+        r.say(
+            self,
+            Level::Info,
+            format!("backend {backend} responded {status} in {}ms", r.latency),
+        );
+        r.say(
+            self,
+            Level::Info,
+            format!("completed {status} in {}ms", r.latency + 2),
+        );
+        None
+    }
+
+    /// A request a web host serves itself; returns the incident that bent it.
+    fn served<'i>(
+        &mut self,
+        cx: &StepContext<'i>,
+        r: &mut Request,
+        path: &str,
+    ) -> Option<&'i Incident> {
+        let (user, table, latency) = (r.user, r.table, r.latency);
+        let hits_db = r.write || r.flow < 0.5;
+        if let Some((inc, _)) = cx.incident {
+            if let Effect::CascadeDependent { from, .. } = inc.effect
+                && hits_db
+            {
+                let up = self.names[from].clone();
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("db query {table} on {up} timed out after 5000ms"),
+                );
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("retrying db query {table} attempt 2"),
+                );
+                r.say(self, Level::Error, "completed 504 in 10000ms".into());
+                return Some(inc);
+            }
+            if let Some(bent) = self.own_trouble(inc, cx, r) {
+                return Some(bent);
+            }
+        }
+        if let Some(inc) = cx.upstream.filter(|i| refuses(i.kind)) {
+            let up = self.names[inc.host].clone();
+            let up_role = self.roles[inc.host];
+            if up_role == Role::Cache && !hits_db {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("cache {up} unavailable, falling back to db"),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("db query {table} took {}ms", latency / 2 + 1),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency + 20),
+                );
+                return Some(inc);
+            }
+            if up_role != Role::Cache && hits_db {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(self, Level::Error, format!("db connection refused by {up}"));
+                r.say(self, Level::Error, format!("completed 502 in {latency}ms"));
+                return Some(inc);
+            }
+        }
+
+        // The normal flows.
+        if r.flow < 0.02 {
+            r.say(self, Level::Warn, format!("auth failed user={user}"));
+            r.say(self, Level::Info, format!("completed 401 in {latency}ms"));
+        } else if r.flow < 0.03 {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(self, Level::Info, format!("route not found {path}"));
+            r.say(self, Level::Info, format!("completed 404 in {latency}ms"));
+        } else if r.write {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(
+                self,
+                Level::Info,
+                format!("db write {table} took {}ms", latency / 2 + 1),
+            );
+            r.say(self, Level::Info, format!("cache invalidate {table}"));
+            r.say(self, Level::Info, format!("completed 201 in {latency}ms"));
+        } else if hits_db {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(self, Level::Info, format!("cache miss {table}"));
+            r.say(
+                self,
+                Level::Info,
+                format!("db query {table} took {}ms", latency / 2 + 1),
+            );
+            r.say(self, Level::Info, format!("completed 200 in {latency}ms"));
+        } else {
+            r.say(self, Level::Info, format!("auth ok user={user}"));
+            r.say(self, Level::Info, format!("cache hit {table}"));
+            r.say(
+                self,
+                Level::Info,
+                format!("completed 200 in {}ms", latency / 4 + 1),
+            );
+        }
+        None
+    }
+
+    /// How an incident on this host bends a request, if it does.
+    fn own_trouble<'i>(
+        &mut self,
+        inc: &'i Incident,
+        cx: &StepContext,
+        r: &mut Request,
+    ) -> Option<&'i Incident> {
+        let (_, k) = cx.incident?;
+        let len = (inc.end - inc.start).max(1);
+        let progress = (k + 1) as f64 / len as f64;
+        let (user, latency, u) = (r.user, r.latency, r.u);
+        match inc.kind {
+            IncidentKind::StuckProcess if u < 0.7 => {
+                r.say(
+                    self,
+                    Level::Warn,
+                    "worker pool exhausted, request queued".into(),
+                );
+                r.say(self, Level::Error, "completed 503 in 30000ms".into());
+            }
+            IncidentKind::MemoryLeak if u < progress - 0.4 => {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("gc pause {}ms", 300 + (u * 900.0) as i64),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency + 400),
+                );
+            }
+            IncidentKind::Spike if u < 0.5 => {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Warn,
+                    format!("slow handler {}ms", 800 + (u * 2000.0) as i64),
+                );
+                r.say(
+                    self,
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency + 1200),
+                );
+            }
+            IncidentKind::DiskFill if r.write => {
+                r.say(self, Level::Info, format!("auth ok user={user}"));
+                r.say(
+                    self,
+                    Level::Error,
+                    "write failed: no space left on device".into(),
+                );
+                r.say(self, Level::Error, format!("completed 500 in {latency}ms"));
+            }
+            _ => return None,
+        }
+        Some(inc)
+    }
+}
+
+/// Upstream incidents that make a dependency refuse connections.
+fn refuses(kind: IncidentKind) -> bool {
+    matches!(
+        kind,
+        IncidentKind::ProcessFailure | IncidentKind::Restart | IncidentKind::NetworkPartition
+    )
+}
+
+/// One sampled request's random draws and its running clock.
+struct Request {
+    id: String,
+    write: bool,
+    flow: f64,
+    u: f64,
+    user: u32,
+    table: &'static str,
+    latency: i64,
+    backend: usize,
+    t: i64,
+    last_ms: i64,
+}
+
+impl Request {
+    /// Logs the next line of the request a few milliseconds after the previous one.
+    fn say(&mut self, logger: &mut HostLogger, level: Level, message: String) {
+        self.t = (self.t + logger.rng.random_range(1..40)).min(self.last_ms);
+        let component = service_component(logger.role);
+        logger.emit(
+            self.t,
+            level,
+            component,
+            Some(&self.id),
+            format!("{} {message}", self.id),
+        );
+    }
+}
