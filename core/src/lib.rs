@@ -8,7 +8,10 @@ pub mod fixed;
 pub mod io;
 pub mod label;
 pub mod metric;
+pub mod scaler;
+pub mod series;
 pub mod time;
+pub mod window;
 
 pub use io::AtomicFile;
 pub use label::{Label, LabelError};
