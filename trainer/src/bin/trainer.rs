@@ -1,14 +1,225 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
-/// Vigil trainer (not implemented yet).
+use vigil_core::series::{BadLines, ReadOptions};
+use vigil_trainer::config::{Backend, ModelConfig, TrainingConfig};
+use vigil_trainer::training::{EpochLoss, Progress};
+use vigil_trainer::{MetricsJob, train_metrics};
+
+/// Train Vigil's models on normal data.
 #[derive(Debug, Parser)]
-#[command(version, about)]
-struct Args {}
+#[command(name = "trainer", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Learn normal metric windows from a CSV and write a model directory.
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    /// Metrics CSV: a time column, an optional group column, numeric metric columns.
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Model directory to write.
+    #[arg(long, short)]
+    model: PathBuf,
+    /// Replace an existing model directory.
+    #[arg(long)]
+    force: bool,
+    /// Training config (TOML); flags override it.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// dense_autoencoder, lstm_autoencoder or lstm_forecaster.
+    #[arg(long, value_name = "KIND")]
+    model_kind: Option<String>,
+    /// Time column [default: timestamp, time, ts, date or datetime].
+    #[arg(long)]
+    time_column: Option<String>,
+    /// Group column, each group its own series [default: host, when present].
+    #[arg(long, conflicts_with = "no_group")]
+    group_column: Option<String>,
+    /// Treat the whole file as one series.
+    #[arg(long)]
+    no_group: bool,
+    /// Metric columns, comma-separated [default: every numeric column].
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// Skip (and count) malformed lines instead of stopping at the first.
+    #[arg(long)]
+    skip_bad_lines: bool,
+    #[arg(long)]
+    window: Option<usize>,
+    #[arg(long)]
+    stride: Option<usize>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    #[arg(long)]
+    patience: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// flex (default) or ndarray.
+    #[arg(long)]
+    backend: Option<String>,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
 
 fn main() -> ExitCode {
-    let _args = Args::parse();
-    eprintln!("trainer: {:#}", vigil_trainer::not_yet_implemented());
-    ExitCode::from(2)
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trainer: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Metrics(args) => metrics(args),
+    }
+}
+
+fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
+    let mut config = match &a.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str::<TrainingConfig>(&text)
+                .with_context(|| format!("training config {}", path.display()))?
+        }
+        None => TrainingConfig::default(),
+    };
+    if let Some(kind) = &a.model_kind {
+        config.model = ModelConfig::from_kind(kind).with_context(|| {
+            format!("--model-kind: expected dense_autoencoder, lstm_autoencoder or lstm_forecaster, found {kind:?}")
+        })?;
+    }
+    macro_rules! set {
+        ($($field:ident),*) => {$( if let Some(v) = a.$field { config.$field = v; } )*};
+    }
+    set!(
+        window,
+        stride,
+        epochs,
+        batch_size,
+        learning_rate,
+        patience,
+        seed
+    );
+    if let Some(b) = &a.backend {
+        config.backend = match b.as_str() {
+            "flex" => Backend::Flex,
+            "ndarray" => Backend::Ndarray,
+            other => anyhow::bail!("--backend: expected flex or ndarray, found {other:?}"),
+        };
+    }
+    let read = ReadOptions {
+        time_column: a.time_column.clone(),
+        group_column: if a.no_group {
+            Some(String::new())
+        } else {
+            a.group_column.clone()
+        },
+        columns: a.columns.clone(),
+        bad_lines: if a.skip_bad_lines {
+            BadLines::Skip
+        } else {
+            BadLines::Fail
+        },
+        ..ReadOptions::default()
+    };
+    let job = MetricsJob {
+        input: &a.input,
+        model_dir: &a.model,
+        read,
+        config,
+        force: a.force,
+    };
+    let mut progress = Reporter::new(a.quiet);
+    let trained = train_metrics(&job, &mut progress)?;
+    progress.done();
+    if !a.quiet {
+        let h = &trained.model.history;
+        let r = &trained.read_report;
+        println!(
+            "trainer: {} on {} columns {:?}: best validation loss {:.4} at epoch {} of {} (baselines: window mean {:.4}{}); {} rows read, {} skipped, {} filled → {}",
+            trained.model.config.model.name(),
+            trained.model.data.columns.len(),
+            trained.model.data.columns,
+            h.best_valid,
+            h.best_epoch,
+            h.epochs.len(),
+            h.baseline_window_mean,
+            h.baseline_last_value
+                .map_or(String::new(), |b| format!(", last value {b:.4}")),
+            r.rows,
+            r.skipped_lines,
+            r.filled_steps,
+            a.model.display()
+        );
+    }
+    Ok(())
+}
+
+/// A bar on a terminal, one line per epoch otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl Reporter {
+    fn new(quiet: bool) -> Reporter {
+        Reporter { bar: None, quiet }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn epoch(&mut self, total: usize, loss: &EpochLoss, best: bool) {
+        if self.quiet {
+            return;
+        }
+        let line = format!(
+            "epoch {}/{total}: train {:.5}, validation {:.5}{} ({:.1} s)",
+            loss.epoch,
+            loss.train,
+            loss.valid,
+            if best { " *" } else { "" },
+            loss.seconds
+        );
+        if !std::io::stderr().is_terminal() {
+            eprintln!("{line}");
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        bar.set_position(loss.epoch as u64);
+        bar.set_message(line);
+    }
 }

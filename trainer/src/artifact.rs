@@ -1,0 +1,332 @@
+//! The model directory: everything needed to score new data, self-checking.
+//!
+//! | file | content |
+//! |---|---|
+//! | `manifest.json` | format name and version, Vigil version, and each file's size and SHA-256 |
+//! | `config.toml` | the full training configuration (network kind and sizes, window, seed…) |
+//! | `data.json` | column names in order, time and group columns, step, scaler, window spec |
+//! | `weights.bpk` | the network's weights (burn's burnpack format) |
+//! | `validation.json` | each validation window's error and each column's mean error: what the detector calibrates its threshold on |
+//! | `history.json` | losses per epoch, best epoch, baselines |
+//! | `loss_curves.png` | the losses, drawn |
+//!
+//! A directory is written under a temporary name and renamed into place; loading refuses a
+//! missing, foreign, truncated, corrupt or other-version directory and says which.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::TrainingConfig;
+use crate::model::Network;
+use crate::training::History;
+use vigil_core::scaler::Scaler;
+use vigil_core::window::WindowSpec;
+
+pub const FORMAT: &str = "vigil-model";
+/// Bumped whenever a file's meaning changes; older directories must be retrained.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What the data looked like, so new data is read and scaled the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSpec {
+    pub columns: Vec<String>,
+    pub time_column: String,
+    pub group_column: Option<String>,
+    /// Sampling step, seconds.
+    pub step: i64,
+    pub scaler: Scaler,
+    pub window: WindowSpec,
+}
+
+/// The validation errors the detector calibrates on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    /// Each validation window's mean squared error (scaled units), in window order.
+    pub window_scores: Vec<f32>,
+    /// Each column's mean squared error over the validation windows.
+    pub column_means: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct FileEntry {
+    name: String,
+    bytes: u64,
+    sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    format_version: u32,
+    vigil_version: String,
+    task: String,
+    model_kind: String,
+    files: Vec<FileEntry>,
+}
+
+/// A model directory that cannot be used, saying why.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelDirError {
+    #[error("model directory {0} does not exist")]
+    Missing(PathBuf),
+    #[error("{0} is not a Vigil model directory: it has no manifest.json")]
+    NotAModel(PathBuf),
+    #[error("{dir}: manifest.json is damaged: {message}")]
+    BadManifest { dir: PathBuf, message: String },
+    #[error(
+        "{dir} was written in model format {found} (Vigil {vigil}); this Vigil reads format {FORMAT_VERSION}: train the model again"
+    )]
+    WrongVersion {
+        dir: PathBuf,
+        found: u32,
+        vigil: String,
+    },
+    #[error("{dir}: {file} is missing")]
+    MissingFile { dir: PathBuf, file: String },
+    #[error("{dir}: {file} is truncated: {found} of {expected} bytes")]
+    Truncated {
+        dir: PathBuf,
+        file: String,
+        found: u64,
+        expected: u64,
+    },
+    #[error("{dir}: {file} is corrupt: its checksum does not match the manifest")]
+    Corrupt { dir: PathBuf, file: String },
+    #[error("{dir}: {file} cannot be read: {message}")]
+    BadFile {
+        dir: PathBuf,
+        file: String,
+        message: String,
+    },
+    #[error("{0} already exists; pass --force to replace it")]
+    Exists(PathBuf),
+    #[error("cannot write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A trained model, as saved and loaded.
+#[derive(Debug, Clone)]
+pub struct ModelDir {
+    pub config: TrainingConfig,
+    pub data: DataSpec,
+    pub validation: Validation,
+    pub history: History,
+    pub network: Network,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> ModelDirError + '_ {
+    move |source| ModelDirError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Fails early, before any training, if `dir` exists and may not be replaced.
+pub fn check_writable(dir: &Path, force: bool) -> Result<(), ModelDirError> {
+    if dir.exists() && !force {
+        return Err(ModelDirError::Exists(dir.to_path_buf()));
+    }
+    Ok(())
+}
+
+impl ModelDir {
+    /// Writes the directory (and `loss_curves.png` through `draw`) atomically.
+    pub fn save(
+        &self,
+        dir: &Path,
+        force: bool,
+        draw: impl FnOnce(&Path) -> Result<(), String>,
+    ) -> Result<(), ModelDirError> {
+        check_writable(dir, force)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(io(parent))?;
+        let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        if temp.exists() {
+            fs::remove_dir_all(&temp).map_err(io(&temp))?;
+        }
+        fs::create_dir_all(&temp).map_err(io(&temp))?;
+
+        let weights = self
+            .network
+            .to_bytes()
+            .map_err(|e| ModelDirError::BadFile {
+                dir: dir.to_path_buf(),
+                file: "weights.bpk".into(),
+                message: e.to_string(),
+            })?;
+        let json = |v: &dyn erased::Json| v.to_json();
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "config.toml",
+                toml::to_string_pretty(&self.config)
+                    .unwrap_or_default()
+                    .into_bytes(),
+            ),
+            ("data.json", json(&self.data)),
+            ("weights.bpk", weights),
+            ("validation.json", json(&self.validation)),
+            ("history.json", json(&self.history)),
+        ];
+        let mut entries = Vec::new();
+        for (file, bytes) in &files {
+            let path = temp.join(file);
+            fs::write(&path, bytes).map_err(io(&path))?;
+            entries.push(FileEntry {
+                name: file.to_string(),
+                bytes: bytes.len() as u64,
+                sha256: sha256(bytes),
+            });
+        }
+        // The chart is for people; it is not part of the checked contents.
+        let chart = temp.join("loss_curves.png");
+        if let Err(message) = draw(&chart) {
+            eprintln!("trainer: warning: no loss chart: {message}");
+        }
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            vigil_version: env!("CARGO_PKG_VERSION").into(),
+            task: "metrics".into(),
+            model_kind: self.config.model.name().into(),
+            files: entries,
+        };
+        let path = temp.join("manifest.json");
+        fs::write(&path, json(&manifest)).map_err(io(&path))?;
+
+        if dir.exists() {
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            fs::rename(dir, &old).map_err(io(dir))?;
+            fs::rename(&temp, dir).map_err(io(dir))?;
+            fs::remove_dir_all(&old).map_err(io(&old))?;
+        } else {
+            fs::rename(&temp, dir).map_err(io(dir))?;
+        }
+        Ok(())
+    }
+
+    /// Loads and checks a model directory.
+    pub fn load(dir: &Path) -> Result<ModelDir, ModelDirError> {
+        let d = dir.to_path_buf();
+        if !dir.is_dir() {
+            return Err(ModelDirError::Missing(d));
+        }
+        let manifest_path = dir.join("manifest.json");
+        let text = fs::read(&manifest_path).map_err(|_| ModelDirError::NotAModel(d.clone()))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&text).map_err(|e| ModelDirError::BadManifest {
+                dir: d.clone(),
+                message: e.to_string(),
+            })?;
+        if manifest.format != FORMAT {
+            return Err(ModelDirError::BadManifest {
+                dir: d,
+                message: format!("format {:?} is not {FORMAT:?}", manifest.format),
+            });
+        }
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(ModelDirError::WrongVersion {
+                dir: d,
+                found: manifest.format_version,
+                vigil: manifest.vigil_version,
+            });
+        }
+        let read = |file: &str| -> Result<Vec<u8>, ModelDirError> {
+            let entry = manifest
+                .files
+                .iter()
+                .find(|f| f.name == file)
+                .ok_or_else(|| ModelDirError::BadManifest {
+                    dir: d.clone(),
+                    message: format!("it does not list {file}"),
+                })?;
+            let bytes = fs::read(dir.join(file)).map_err(|_| ModelDirError::MissingFile {
+                dir: d.clone(),
+                file: file.into(),
+            })?;
+            if (bytes.len() as u64) < entry.bytes {
+                return Err(ModelDirError::Truncated {
+                    dir: d.clone(),
+                    file: file.into(),
+                    found: bytes.len() as u64,
+                    expected: entry.bytes,
+                });
+            }
+            if bytes.len() as u64 != entry.bytes || sha256(&bytes) != entry.sha256 {
+                return Err(ModelDirError::Corrupt {
+                    dir: d.clone(),
+                    file: file.into(),
+                });
+            }
+            Ok(bytes)
+        };
+        let bad = |file: &str, message: String| ModelDirError::BadFile {
+            dir: d.clone(),
+            file: file.into(),
+            message,
+        };
+        let config: TrainingConfig =
+            toml::from_str(&String::from_utf8_lossy(&read("config.toml")?))
+                .map_err(|e| bad("config.toml", e.to_string()))?;
+        let data: DataSpec = serde_json::from_slice(&read("data.json")?)
+            .map_err(|e| bad("data.json", e.to_string()))?;
+        let validation: Validation = serde_json::from_slice(&read("validation.json")?)
+            .map_err(|e| bad("validation.json", e.to_string()))?;
+        let history: History = serde_json::from_slice(&read("history.json")?)
+            .map_err(|e| bad("history.json", e.to_string()))?;
+        let weights = read("weights.bpk")?;
+        let device = config.backend.device();
+        let mut rng = crate::rng::seeded(config.seed, 1);
+        let network = Network::new(
+            &config.model,
+            &mut rng,
+            data.window.length,
+            data.columns.len(),
+            &device,
+        )
+        .load_bytes(weights)
+        .map_err(|e| bad("weights.bpk", e.to_string()))?;
+        Ok(ModelDir {
+            config,
+            data,
+            validation,
+            history,
+            network,
+        })
+    }
+}
+
+/// Serialising our own plain structs to JSON cannot fail.
+mod erased {
+    pub trait Json {
+        fn to_json(&self) -> Vec<u8>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> Vec<u8> {
+            let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+            v.push(b'\n');
+            v
+        }
+    }
+}

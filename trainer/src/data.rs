@@ -1,0 +1,191 @@
+//! From a metrics table to scaled windows and batches.
+
+use burn::prelude::*;
+use rand::seq::SliceRandom;
+
+use crate::rng::Rng;
+use vigil_core::scaler::Scaler;
+use vigil_core::series::Table;
+use vigil_core::window::{WindowRef, WindowSpec, split_in_time, training_rows};
+
+/// A table scaled with a scaler fitted on its training part, and its windows split in time.
+pub struct WindowData {
+    pub table: Table,
+    pub scaler: Scaler,
+    pub spec: WindowSpec,
+    pub train: Vec<WindowRef>,
+    pub valid: Vec<WindowRef>,
+}
+
+impl WindowData {
+    /// Fits the scaler on the first `1 - validation_fraction` of each series only, scales
+    /// the whole table and lists the windows on each side of the cut.
+    pub fn new(mut table: Table, spec: WindowSpec, validation_fraction: f64) -> WindowData {
+        let train_fraction = 1.0 - validation_fraction;
+        let scaler = Scaler::fit(table.width(), training_rows(&table, train_fraction));
+        for s in &mut table.series {
+            for seg in &mut s.segments {
+                scaler.transform(&mut seg.values);
+            }
+        }
+        let (train, valid) = split_in_time(&table, &spec, train_fraction);
+        WindowData {
+            table,
+            scaler,
+            spec,
+            train,
+            valid,
+        }
+    }
+
+    /// Scales an already-fitted table (scoring new data with a saved scaler).
+    pub fn with_scaler(mut table: Table, spec: WindowSpec, scaler: Scaler) -> WindowData {
+        for s in &mut table.series {
+            for seg in &mut s.segments {
+                scaler.transform(&mut seg.values);
+            }
+        }
+        let (valid, _) = split_in_time(&table, &spec, 1.0);
+        WindowData {
+            table,
+            scaler,
+            spec,
+            train: Vec::new(),
+            valid,
+        }
+    }
+
+    pub fn width(&self) -> usize {
+        self.table.width()
+    }
+
+    /// The values of one window, horizon included, row-major `span × width`.
+    pub fn window(&self, w: &WindowRef) -> &[f32] {
+        let width = self.width();
+        let seg = &self.table.series[w.series].segments[w.segment];
+        &seg.values[w.start * width..(w.start + self.spec.span()) * width]
+    }
+
+    /// The batch of `windows` on `device` (plain: inputs are constants to autodiff).
+    pub fn batch(&self, windows: &[WindowRef], device: &Device) -> Batch {
+        let mut values = Vec::with_capacity(windows.len() * self.spec.span() * self.width());
+        for w in windows {
+            values.extend_from_slice(self.window(w));
+        }
+        Batch {
+            values,
+            batch: windows.len(),
+            window: self.spec.length,
+            horizon: self.spec.horizon,
+            width: self.width(),
+            device: device.clone(),
+        }
+    }
+
+    /// The training windows of one epoch: shuffled, at most `limit` (0 = all).
+    pub fn epoch_windows(&self, rng: &mut Rng, limit: usize) -> Vec<WindowRef> {
+        let mut w = self.train.clone();
+        w.shuffle(rng);
+        if limit > 0 {
+            w.truncate(limit);
+        }
+        w
+    }
+}
+
+/// Windows as raw values, turned into the tensors each network wants.
+pub struct Batch {
+    /// Row-major `[batch, window + horizon, width]`.
+    values: Vec<f32>,
+    batch: usize,
+    window: usize,
+    horizon: usize,
+    width: usize,
+    device: Device,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.batch
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch == 0
+    }
+
+    pub fn window_len(&self) -> usize {
+        self.window
+    }
+
+    fn span(&self) -> usize {
+        self.window + self.horizon
+    }
+
+    /// Steps `from..to` of every window, `[batch, to - from, width]`.
+    fn steps(&self, from: usize, to: usize) -> Tensor<3> {
+        let (span, w) = (self.span(), self.width);
+        let mut v = Vec::with_capacity(self.batch * (to - from) * w);
+        for b in 0..self.batch {
+            v.extend_from_slice(&self.values[(b * span + from) * w..(b * span + to) * w]);
+        }
+        Tensor::from_data(TensorData::new(v, [self.batch, to - from, w]), &self.device)
+    }
+
+    /// The window without its horizon, `[batch, window, width]`.
+    pub fn window(&self) -> Tensor<3> {
+        self.steps(0, self.window)
+    }
+
+    /// The horizon after the window, `[batch, horizon, width]`.
+    pub fn horizon(&self) -> Tensor<3> {
+        self.steps(self.window, self.span())
+    }
+
+    /// The window flattened, `[batch, window · width]`.
+    pub fn flat_window(&self) -> Tensor<2> {
+        self.window()
+            .reshape([self.batch, self.window * self.width])
+    }
+
+    /// The window's last step, `[batch, width]`.
+    pub fn last_step(&self) -> Tensor<2> {
+        self.step(self.window - 1)
+    }
+
+    fn step(&self, t: usize) -> Tensor<2> {
+        let (span, w) = (self.span(), self.width);
+        let mut v = Vec::with_capacity(self.batch * w);
+        for b in 0..self.batch {
+            v.extend_from_slice(&self.values[(b * span + t) * w..(b * span + t + 1) * w]);
+        }
+        Tensor::from_data(TensorData::new(v, [self.batch, w]), &self.device)
+    }
+
+    /// The window one step at a time: `window` tensors of `[batch, width]`.
+    pub fn window_steps(&self) -> Vec<Tensor<2>> {
+        (0..self.window).map(|t| self.step(t)).collect()
+    }
+}
+
+/// Mean squared error of two trivial predictors over `windows`: every value of the target
+/// predicted by its column's window mean, and (for forecasts) by the window's last value.
+pub fn baselines(data: &WindowData, windows: &[WindowRef]) -> (f64, Option<f64>) {
+    let (l, h, w) = (data.spec.length, data.spec.horizon, data.width());
+    let (mut mean_err, mut last_err, mut n) = (0f64, 0f64, 0usize);
+    for win in windows {
+        let v = data.window(win);
+        let target = if h == 0 { &v[..l * w] } else { &v[l * w..] };
+        for c in 0..w {
+            let mean = (0..l).map(|t| f64::from(v[t * w + c])).sum::<f64>() / l as f64;
+            let last = f64::from(v[(l - 1) * w + c]);
+            for row in target.chunks(w) {
+                let y = f64::from(row[c]);
+                mean_err += (y - mean).powi(2);
+                last_err += (y - last).powi(2);
+                n += 1;
+            }
+        }
+    }
+    let n = n.max(1) as f64;
+    (mean_err / n, (h > 0).then_some(last_err / n))
+}

@@ -1,0 +1,222 @@
+//! The training loop: Adam, a time-ordered validation split, early stopping that keeps the
+//! best epoch's weights.
+
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainingConfig;
+use crate::data::{WindowData, baselines};
+use crate::model::{Network, WindowModel};
+use crate::rng::seeded;
+use vigil_core::window::WindowRef;
+
+/// Windows scored at once when no gradient is needed.
+const SCORE_BATCH: usize = 512;
+
+/// One epoch's mean losses (scaled squared error).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochLoss {
+    pub epoch: usize,
+    pub train: f64,
+    pub valid: f64,
+    pub seconds: f64,
+}
+
+/// What training did, saved in the model directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub epochs: Vec<EpochLoss>,
+    /// 1-based epoch whose weights were kept.
+    pub best_epoch: usize,
+    pub best_valid: f64,
+    /// Validation loss of predicting each value by its window's mean.
+    pub baseline_window_mean: f64,
+    /// Validation loss of predicting the horizon by the window's last value (forecasters).
+    pub baseline_last_value: Option<f64>,
+    pub train_windows: usize,
+    pub valid_windows: usize,
+    pub stopped_early: bool,
+}
+
+/// Reports progress; the CLI prints or draws a bar, tests stay quiet.
+pub trait Progress {
+    fn epoch(&mut self, total: usize, loss: &EpochLoss, best: bool);
+}
+
+impl Progress for () {
+    fn epoch(&mut self, _: usize, _: &EpochLoss, _: bool) {}
+}
+
+/// Trains the configured network on `data`; returns the best epoch's network (plain, ready
+/// to score) and the history.
+pub fn train(
+    config: &TrainingConfig,
+    data: &WindowData,
+    progress: &mut dyn Progress,
+) -> (Network, History) {
+    let device = config.backend.device().autodiff();
+    let mut rng = seeded(config.seed, 1);
+    let net = Network::new(
+        &config.model,
+        &mut rng,
+        config.window,
+        data.width(),
+        &device,
+    );
+    let (net, epochs, best_epoch, stopped_early) = match net {
+        Network::Dense(m) => fit(m, config, data, progress).map_model(Network::Dense),
+        Network::LstmAe(m) => fit(m, config, data, progress).map_model(Network::LstmAe),
+        Network::Forecaster(m) => fit(m, config, data, progress).map_model(Network::Forecaster),
+    };
+    let (mean, last) = baselines(data, &data.valid);
+    let best_valid = epochs
+        .get(best_epoch.saturating_sub(1))
+        .map_or(f64::NAN, |e| e.valid);
+    let history = History {
+        epochs,
+        best_epoch,
+        best_valid,
+        baseline_window_mean: mean,
+        baseline_last_value: last,
+        train_windows: data.train.len(),
+        valid_windows: data.valid.len(),
+        stopped_early,
+    };
+    (net.valid(), history)
+}
+
+struct Fitted<M> {
+    model: M,
+    epochs: Vec<EpochLoss>,
+    best_epoch: usize,
+    stopped_early: bool,
+}
+
+impl<M> Fitted<M> {
+    fn map_model(self, f: impl FnOnce(M) -> Network) -> (Network, Vec<EpochLoss>, usize, bool) {
+        (
+            f(self.model),
+            self.epochs,
+            self.best_epoch,
+            self.stopped_early,
+        )
+    }
+}
+
+fn fit<M: WindowModel>(
+    mut model: M,
+    config: &TrainingConfig,
+    data: &WindowData,
+    progress: &mut dyn Progress,
+) -> Fitted<M> {
+    let inputs = config.backend.device();
+    let mut optim = AdamConfig::new()
+        .with_epsilon(1e-8)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let mut best: Option<(f64, M, usize)> = None;
+    let mut epochs = Vec::new();
+    let mut since_best = 0;
+    let mut stopped_early = false;
+    for epoch in 1..=config.epochs {
+        let began = Instant::now();
+        let mut rng = seeded(config.seed, 100 + epoch as u64);
+        let windows = data.epoch_windows(&mut rng, config.max_windows_per_epoch);
+        let (mut sum, mut count) = (0f64, 0usize);
+        for chunk in windows.chunks(config.batch_size) {
+            let batch = data.batch(chunk, &inputs);
+            let loss = model.errors(&batch).mean();
+            sum += f64::from(loss.clone().into_scalar::<f32>()) * chunk.len() as f64;
+            count += chunk.len();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(config.learning_rate, model, grads);
+        }
+        let plain = model.valid();
+        let valid = mean_error(&plain, data, &data.valid, &inputs);
+        let loss = EpochLoss {
+            epoch,
+            train: sum / count.max(1) as f64,
+            valid,
+            seconds: began.elapsed().as_secs_f64(),
+        };
+        let improved = best.as_ref().is_none_or(|(b, _, _)| valid < *b);
+        progress.epoch(config.epochs, &loss, improved);
+        epochs.push(loss);
+        if improved {
+            best = Some((valid, model.clone(), epoch));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= config.patience {
+                stopped_early = epoch < config.epochs;
+                break;
+            }
+        }
+    }
+    let (_, model, best_epoch) = best.unwrap_or((f64::NAN, model, 0));
+    Fitted {
+        model,
+        epochs,
+        best_epoch,
+        stopped_early,
+    }
+}
+
+/// Mean squared error over `windows` (no gradients).
+fn mean_error<M: WindowModel>(
+    model: &M,
+    data: &WindowData,
+    windows: &[WindowRef],
+    device: &Device,
+) -> f64 {
+    let (mut sum, mut n) = (0f64, 0usize);
+    for chunk in windows.chunks(SCORE_BATCH) {
+        let batch = data.batch(chunk, device);
+        let errors = model.errors(&batch);
+        let elements = errors.dims().iter().product::<usize>();
+        sum += f64::from(errors.sum().into_scalar::<f32>());
+        n += elements;
+    }
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
+/// One window's score: its mean squared error, and each column's mean squared error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowScore {
+    pub total: f32,
+    pub per_column: Vec<f32>,
+}
+
+/// Scores `windows` with a plain (non-autodiff) network.
+pub fn score(
+    net: &Network,
+    data: &WindowData,
+    windows: &[WindowRef],
+    device: &Device,
+) -> Vec<WindowScore> {
+    let width = data.width();
+    let mut out = Vec::with_capacity(windows.len());
+    for chunk in windows.chunks(SCORE_BATCH) {
+        let batch = data.batch(chunk, device);
+        let errors = net.errors(&batch);
+        let [b, steps, w] = errors.dims();
+        let per_column: Vec<f32> = errors
+            .mean_dim(1)
+            .reshape([b, w])
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        for row in per_column.chunks(width) {
+            out.push(WindowScore {
+                total: row.iter().sum::<f32>() / width as f32,
+                per_column: row.to_vec(),
+            });
+        }
+        debug_assert!(steps > 0);
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! The networks learn normal behaviour: validation loss falls and beats a trivial baseline.
+
+use vigil_core::series::ReadOptions;
+use vigil_trainer::config::{ModelConfig, TrainingConfig};
+use vigil_trainer::{MetricsJob, train_metrics};
+
+use crate::small_metrics;
+
+fn train(model: ModelConfig, window: usize) -> vigil_trainer::training::History {
+    let (history, validation) = train_full(model, window);
+    // The kept weights are the best epoch's: scoring the validation windows with them
+    // gives the best validation loss again.
+    let mean = validation
+        .window_scores
+        .iter()
+        .map(|&s| f64::from(s))
+        .sum::<f64>()
+        / validation.window_scores.len() as f64;
+    assert!(
+        (mean - history.best_valid).abs() < 1e-3 * history.best_valid.max(1e-6),
+        "{mean} vs {}",
+        history.best_valid
+    );
+    let min = history
+        .epochs
+        .iter()
+        .map(|e| e.valid)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(history.best_valid, min);
+    history
+}
+
+fn train_full(
+    model: ModelConfig,
+    window: usize,
+) -> (
+    vigil_trainer::training::History,
+    vigil_trainer::artifact::Validation,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_metrics(dir.path());
+    let config = TrainingConfig {
+        model,
+        window,
+        epochs: 12,
+        batch_size: 32,
+        learning_rate: 3e-3,
+        patience: 12,
+        ..TrainingConfig::default()
+    };
+    let job = MetricsJob {
+        input: &input,
+        model_dir: &dir.path().join("model"),
+        read: ReadOptions::default(),
+        config,
+        force: false,
+    };
+    let model = train_metrics(&job, &mut ()).unwrap().model;
+    (model.history, model.validation)
+}
+
+fn assert_learns(h: &vigil_trainer::training::History, margin: f64) {
+    let first = h.epochs[0].valid;
+    assert!(
+        h.best_valid < first,
+        "validation loss never fell: {:?}",
+        h.epochs
+    );
+    assert!(
+        h.best_valid < margin * h.baseline_window_mean,
+        "best validation loss {:.4} does not beat the window-mean baseline {:.4} by a clear margin: {:?}",
+        h.best_valid,
+        h.baseline_window_mean,
+        h.epochs
+            .iter()
+            .map(|e| (e.train, e.valid))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn lstm_forecaster_beats_the_window_mean() {
+    let h = train(ModelConfig::from_kind("lstm_forecaster").unwrap(), 12);
+    assert_learns(&h, 0.7);
+    assert!(h.baseline_last_value.is_some());
+}
+
+#[test]
+fn dense_autoencoder_beats_the_window_mean() {
+    let h = train(
+        ModelConfig::DenseAutoencoder {
+            hidden: 32,
+            latent: 8,
+        },
+        12,
+    );
+    assert_learns(&h, 0.7);
+}
+
+#[test]
+fn lstm_autoencoder_beats_the_window_mean() {
+    let h = train(ModelConfig::from_kind("lstm_autoencoder").unwrap(), 12);
+    assert_learns(&h, 0.85);
+}

@@ -1,0 +1,156 @@
+//! Model directories: a save → load round trip gives identical outputs, and damaged or
+//! foreign directories are refused with a message that says what is wrong.
+
+use std::fs;
+use std::path::Path;
+
+use burn::prelude::Device;
+use vigil_core::series::{ReadOptions, read_table};
+use vigil_trainer::artifact::ModelDir;
+use vigil_trainer::config::{ModelConfig, TrainingConfig};
+use vigil_trainer::data::WindowData;
+use vigil_trainer::training::score;
+use vigil_trainer::{MetricsJob, train_metrics};
+
+use crate::small_metrics;
+
+/// Trains a model for two epochs and returns its directory.
+fn quick_model(dir: &Path, kind: &str) -> std::path::PathBuf {
+    let input = small_metrics(dir);
+    let model_dir = dir.join(format!("model-{kind}"));
+    let config = TrainingConfig {
+        model: ModelConfig::from_kind(kind).unwrap(),
+        window: 8,
+        epochs: 2,
+        ..TrainingConfig::default()
+    };
+    let job = MetricsJob {
+        input: &input,
+        model_dir: &model_dir,
+        read: ReadOptions::default(),
+        config,
+        force: false,
+    };
+    train_metrics(&job, &mut ()).unwrap();
+    model_dir
+}
+
+#[test]
+fn save_then_load_scores_identically() {
+    for kind in ["lstm_forecaster", "dense_autoencoder", "lstm_autoencoder"] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = small_metrics(dir.path());
+        let model_dir = dir.path().join("model");
+        let config = TrainingConfig {
+            model: ModelConfig::from_kind(kind).unwrap(),
+            window: 8,
+            epochs: 2,
+            ..TrainingConfig::default()
+        };
+        let job = MetricsJob {
+            input: &input,
+            model_dir: &model_dir,
+            read: ReadOptions::default(),
+            config,
+            force: false,
+        };
+        let trained = train_metrics(&job, &mut ()).unwrap().model;
+        let loaded = ModelDir::load(&model_dir).unwrap();
+        assert_eq!(loaded.config, trained.config);
+        assert_eq!(loaded.data, trained.data);
+        assert_eq!(loaded.validation, trained.validation);
+
+        let table = read_table(&input, &ReadOptions::default()).unwrap();
+        let data = WindowData::with_scaler(table, loaded.data.window, loaded.data.scaler.clone());
+        let device = Device::flex();
+        let a = score(&trained.network, &data, &data.valid, &device);
+        let b = score(&loaded.network, &data, &data.valid, &device);
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{kind}: the loaded model scores differently");
+        for f in [
+            "manifest.json",
+            "config.toml",
+            "data.json",
+            "weights.bpk",
+            "validation.json",
+            "history.json",
+            "loss_curves.png",
+        ] {
+            assert!(model_dir.join(f).is_file(), "{kind}: {f} missing");
+        }
+    }
+}
+
+fn error(dir: &Path) -> String {
+    ModelDir::load(dir).map(|_| ()).unwrap_err().to_string()
+}
+
+#[test]
+fn damaged_directories_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = quick_model(dir.path(), "lstm_forecaster");
+    let copy = |name: &str| {
+        let to = dir.path().join(name);
+        fs::create_dir_all(&to).unwrap();
+        for e in fs::read_dir(&model_dir).unwrap() {
+            let e = e.unwrap();
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+        to
+    };
+
+    assert!(error(&dir.path().join("nope")).contains("does not exist"));
+
+    let d = copy("no-manifest");
+    fs::remove_file(d.join("manifest.json")).unwrap();
+    assert!(
+        error(&d).contains("not a Vigil model directory"),
+        "{}",
+        error(&d)
+    );
+
+    let d = copy("truncated");
+    let w = fs::read(d.join("weights.bpk")).unwrap();
+    fs::write(d.join("weights.bpk"), &w[..w.len() / 2]).unwrap();
+    let e = error(&d);
+    assert!(
+        e.contains("weights.bpk is truncated") && e.contains(&format!("of {} bytes", w.len())),
+        "{e}"
+    );
+
+    let d = copy("corrupt");
+    let mut w = fs::read(d.join("weights.bpk")).unwrap();
+    let mid = w.len() / 2;
+    w[mid] ^= 0x55;
+    fs::write(d.join("weights.bpk"), &w).unwrap();
+    assert!(
+        error(&d).contains("weights.bpk is corrupt"),
+        "{}",
+        error(&d)
+    );
+
+    let d = copy("missing-file");
+    fs::remove_file(d.join("data.json")).unwrap();
+    assert!(error(&d).contains("data.json is missing"), "{}", error(&d));
+
+    let d = copy("old-version");
+    let m = fs::read_to_string(d.join("manifest.json")).unwrap();
+    fs::write(
+        d.join("manifest.json"),
+        m.replace("\"format_version\": 1", "\"format_version\": 0"),
+    )
+    .unwrap();
+    let e = error(&d);
+    assert!(
+        e.contains("format 0") && e.contains("train the model again"),
+        "{e}"
+    );
+
+    let d = copy("garbled-manifest");
+    fs::write(d.join("manifest.json"), "{ not json").unwrap();
+    assert!(
+        error(&d).contains("manifest.json is damaged"),
+        "{}",
+        error(&d)
+    );
+}
