@@ -5,6 +5,7 @@
 //! stopping and writes a self-checking model directory ([`artifact`]).
 
 pub mod artifact;
+pub mod cell;
 pub mod config;
 pub mod data;
 pub mod model;

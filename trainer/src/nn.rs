@@ -4,17 +4,18 @@
 //! so a model's initial weights depend on the seed alone, whatever the backend.
 //!
 //! The LSTM is written for burn's CPU backends, which pay per operation: each step does one
-//! matrix product of `[x_t, h]` with the fused gate weights and one sigmoid over all four
-//! gates. The cell gate and the output non-linearity use tanh(z) = 2σ(2z) − 1 with the
-//! factor 2 folded into the weights, so a step evaluates one kind of transcendental
-//! function. Step inputs come from untracked data or from the previous layer's list of
-//! step outputs, never from slicing a tracked sequence (whose backward costs O(T²)).
+//! matrix product of `[x_t, h]` with the fused gate weights, then one fused cell operation
+//! ([`crate::cell`]) whose backward reuses the forward's gate values. The cell gate uses
+//! tanh(z) = 2σ(2z) − 1 with the factor 2 folded into the weights, so the cell evaluates one
+//! kind of transcendental function. Step inputs come from untracked data or from the
+//! previous layer's list of step outputs, never from slicing a tracked sequence (whose
+//! backward costs O(T²)).
 
 use burn::module::Param;
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
 use rand::RngExt;
 
+use crate::cell::lstm_cell;
 use crate::rng::Rng;
 
 /// A parameter tensor with entries uniform in `[-bound, bound]`.
@@ -107,22 +108,21 @@ impl Lstm {
         };
         let [batch, _] = first.dims();
         let device = first.device();
-        let h4 = 4 * self.hidden;
         let hd = self.hidden;
         let weight = self.weight.val();
         let bias = self.bias.val().unsqueeze::<2>();
         let mut h = h0.unwrap_or_else(|| Tensor::<2>::zeros([batch, hd], &device));
-        let mut c = Tensor::<2>::zeros([batch, hd], &device);
+        let mut c: Option<Tensor<2>> = None;
         let mut out = Vec::with_capacity(steps.len());
         for x in steps {
             let z = Tensor::cat(vec![x.clone(), h], 1).matmul(weight.clone()) + bias.clone();
-            let gates = sigmoid(z);
-            let i = gates.clone().slice([0..batch, 0..hd]);
-            let f = gates.clone().slice([0..batch, hd..2 * hd]);
-            let g = gates.clone().slice([0..batch, 2 * hd..3 * hd]) * 2.0 - 1.0;
-            let o = gates.slice([0..batch, 3 * hd..h4]);
-            c = f * c + i * g;
-            h = o * (sigmoid(c.clone() * 2.0) * 2.0 - 1.0);
+            // The cell state lives on z's device (autodiff while training).
+            let c_prev = c
+                .take()
+                .unwrap_or_else(|| Tensor::<2>::zeros([batch, hd], &z.device()));
+            let hc = lstm_cell(z, c_prev);
+            h = hc.clone().slice([0..batch, 0..hd]);
+            c = Some(hc.slice([0..batch, hd..2 * hd]));
             out.push(h.clone());
         }
         out
