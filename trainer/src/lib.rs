@@ -86,9 +86,11 @@ pub fn train_metrics(job: &MetricsJob, progress: &mut dyn Progress) -> Result<Tr
             steps,
         });
     }
-    let (network, history) = train(&job.config, &data, progress);
+    let (network, mut history) = train(&job.config, &data, progress);
     let device = job.config.backend.device();
     let scores = score(&network, &data, &data.valid, &device);
+    history.best_valid =
+        scores.iter().map(|s| f64::from(s.total)).sum::<f64>() / scores.len().max(1) as f64;
     let width = data.width();
     let mut column_means = vec![0f32; width];
     for s in &scores {
