@@ -71,6 +71,9 @@ struct MetricsArgs {
     patience: Option<usize>,
     #[arg(long)]
     seed: Option<u64>,
+    /// Hidden size of the network (LSTM state, or the dense autoencoder's outer layer).
+    #[arg(long)]
+    hidden: Option<usize>,
     /// flex (default) or ndarray.
     #[arg(long)]
     backend: Option<String>,
@@ -122,6 +125,13 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         patience,
         seed
     );
+    if let Some(h) = a.hidden {
+        match &mut config.model {
+            ModelConfig::DenseAutoencoder { hidden, .. }
+            | ModelConfig::LstmAutoencoder { hidden, .. }
+            | ModelConfig::LstmForecaster { hidden, .. } => *hidden = h,
+        }
+    }
     if let Some(b) = &a.backend {
         config.backend = match b.as_str() {
             "flex" => Backend::Flex,
