@@ -2,7 +2,7 @@
 //! foreign directories are refused with a message that says what is wrong.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use vigil_core::series::{ReadOptions, read_table};
@@ -14,8 +14,9 @@ use vigil_trainer::{MetricsJob, train_metrics};
 
 use crate::small_metrics;
 
-/// Trains a model for two epochs and returns its directory.
-fn quick_model(dir: &Path, kind: &str) -> std::path::PathBuf {
+/// Trains a model of `kind` for two epochs on the small fleet; returns the input, the model
+/// directory and the trained model as it was in memory.
+fn quick_train(dir: &Path, kind: &str) -> (PathBuf, PathBuf, ModelDir) {
     let input = small_metrics(dir);
     let model_dir = dir.join(format!("model-{kind}"));
     let config = TrainingConfig {
@@ -31,30 +32,19 @@ fn quick_model(dir: &Path, kind: &str) -> std::path::PathBuf {
         config,
         force: false,
     };
-    train_metrics(&job, &mut ()).unwrap();
-    model_dir
+    let trained = train_metrics(&job, &mut ()).unwrap().model;
+    (input, model_dir, trained)
+}
+
+fn quick_model(dir: &Path, kind: &str) -> PathBuf {
+    quick_train(dir, kind).1
 }
 
 #[test]
 fn save_then_load_scores_identically() {
     for kind in ["lstm_forecaster", "dense_autoencoder", "lstm_autoencoder"] {
         let dir = tempfile::tempdir().unwrap();
-        let input = small_metrics(dir.path());
-        let model_dir = dir.path().join("model");
-        let config = TrainingConfig {
-            model: ModelConfig::from_kind(kind).unwrap(),
-            window: 8,
-            epochs: 2,
-            ..TrainingConfig::default()
-        };
-        let job = MetricsJob {
-            input: &input,
-            model_dir: &model_dir,
-            read: ReadOptions::default(),
-            config,
-            force: false,
-        };
-        let trained = train_metrics(&job, &mut ()).unwrap().model;
+        let (input, model_dir, trained) = quick_train(dir.path(), kind);
         let loaded = ModelDir::load(&model_dir).unwrap();
         assert_eq!(loaded.config, trained.config);
         assert_eq!(loaded.data, trained.data);
