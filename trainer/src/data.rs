@@ -189,3 +189,70 @@ pub fn baselines(data: &WindowData, windows: &[WindowRef]) -> (f64, Option<f64>)
     let n = n.max(1) as f64;
     (mean_err / n, (h > 0).then_some(last_err / n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::series::{ReadReport, Segment, Series};
+
+    fn table(values: Vec<f32>) -> Table {
+        let n = values.len();
+        Table {
+            columns: vec!["x".into()],
+            time_column: "t".into(),
+            group_column: None,
+            step: 60,
+            series: vec![Series {
+                group: String::new(),
+                segments: vec![Segment {
+                    start: 0,
+                    values,
+                    filled: vec![false; n],
+                }],
+            }],
+            report: ReadReport::default(),
+        }
+    }
+
+    #[test]
+    fn the_scaler_never_sees_the_validation_part() {
+        // 80 steps around 10, then 20 steps at 1000: a scaler fitted on everything would
+        // have a mean far above 10.
+        let mut v: Vec<f32> = (0..80).map(|i| 10.0 + (i % 2) as f32).collect();
+        v.extend(std::iter::repeat_n(1000.0, 20));
+        let spec = WindowSpec {
+            length: 5,
+            stride: 1,
+            horizon: 1,
+        };
+        let data = WindowData::new(table(v), spec, 0.2);
+        assert!(
+            (data.scaler.mean[0] - 10.5).abs() < 1e-9,
+            "{:?}",
+            data.scaler
+        );
+        assert!(!data.train.is_empty() && !data.valid.is_empty());
+        assert!(data.train.iter().all(|w| w.start + spec.span() <= 80));
+        assert!(data.valid.iter().all(|w| w.start >= 80));
+    }
+
+    #[test]
+    fn baselines_score_the_window_mean_and_the_last_value() {
+        // A ramp: the last value is always one step behind, the window mean further.
+        let data = WindowData::new(
+            table((0..50).map(|i| i as f32).collect()),
+            WindowSpec {
+                length: 4,
+                stride: 1,
+                horizon: 1,
+            },
+            0.2,
+        );
+        let (mean, last) = baselines(&data, &data.valid);
+        let last = last.expect("a forecaster has a last-value baseline");
+        assert!(last < mean, "last {last} vs mean {mean}");
+        let s = data.scaler.scale[0] as f64;
+        // In scaled units: the next value is 1 step above the last, 2.5 above the mean of 4.
+        assert!((last - (1.0 / s).powi(2)).abs() < 1e-6 && (mean - (2.5 / s).powi(2)).abs() < 1e-6);
+    }
+}
