@@ -251,7 +251,7 @@ mod tests {
         let (mean, last) = baselines(&data, &data.valid);
         let last = last.expect("a forecaster has a last-value baseline");
         assert!(last < mean, "last {last} vs mean {mean}");
-        let s = data.scaler.scale[0] as f64;
+        let s = data.scaler.scale[0];
         // In scaled units: the next value is 1 step above the last, 2.5 above the mean of 4.
         assert!((last - (1.0 / s).powi(2)).abs() < 1e-6 && (mean - (2.5 / s).powi(2)).abs() < 1e-6);
     }
