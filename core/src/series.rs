@@ -117,6 +117,27 @@ pub struct Table {
 }
 
 impl Table {
+    /// An in-memory table of one series and one segment, starting at unix time 0, with
+    /// row-major `values` of `columns.len()` columns (benchmarks, tests, generated data).
+    pub fn single(columns: Vec<String>, step: i64, values: Vec<f32>) -> Table {
+        let steps = values.len() / columns.len().max(1);
+        Table {
+            columns,
+            time_column: "timestamp".into(),
+            group_column: None,
+            step,
+            series: vec![Series {
+                group: String::new(),
+                segments: vec![Segment {
+                    start: 0,
+                    values,
+                    filled: vec![false; steps],
+                }],
+            }],
+            report: ReadReport::default(),
+        }
+    }
+
     pub fn width(&self) -> usize {
         self.columns.len()
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 
-use vigil_core::series::{ReadReport, Segment, Series, Table};
+use vigil_core::series::Table;
 use vigil_core::window::WindowSpec;
 use vigil_trainer::config::{Backend, ModelConfig};
 use vigil_trainer::data::WindowData;
@@ -28,21 +28,8 @@ fn synthetic(horizon: usize) -> WindowData {
     let values: Vec<f32> = (0..n * FEATURES)
         .map(|i| ((i / FEATURES) as f32 * 0.05 + (i % FEATURES) as f32).sin())
         .collect();
-    let table = Table {
-        columns: (0..FEATURES).map(|c| format!("m{c}")).collect(),
-        time_column: "t".into(),
-        group_column: None,
-        step: 60,
-        series: vec![Series {
-            group: String::new(),
-            segments: vec![Segment {
-                start: 0,
-                values,
-                filled: vec![false; n],
-            }],
-        }],
-        report: ReadReport::default(),
-    };
+    let columns = (0..FEATURES).map(|c| format!("m{c}")).collect();
+    let table = Table::single(columns, 60, values);
     let spec = WindowSpec {
         length: WINDOW,
         stride: 1,

@@ -193,25 +193,9 @@ pub fn baselines(data: &WindowData, windows: &[WindowRef]) -> (f64, Option<f64>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_core::series::{ReadReport, Segment, Series};
 
     fn table(values: Vec<f32>) -> Table {
-        let n = values.len();
-        Table {
-            columns: vec!["x".into()],
-            time_column: "t".into(),
-            group_column: None,
-            step: 60,
-            series: vec![Series {
-                group: String::new(),
-                segments: vec![Segment {
-                    start: 0,
-                    values,
-                    filled: vec![false; n],
-                }],
-            }],
-            report: ReadReport::default(),
-        }
+        Table::single(vec!["x".into()], 60, values)
     }
 
     #[test]
