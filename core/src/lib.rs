@@ -10,6 +10,7 @@ pub mod label;
 pub mod metric;
 pub mod scaler;
 pub mod series;
+pub mod threshold;
 pub mod time;
 pub mod window;
 
