@@ -11,7 +11,7 @@ use burn::prelude::*;
 
 use vigil_core::series::Table;
 use vigil_core::window::WindowSpec;
-use vigil_trainer::config::{Backend, ModelConfig};
+use vigil_trainer::config::Backend;
 use vigil_trainer::data::WindowData;
 use vigil_trainer::model::{DenseAutoencoder, LstmAutoencoder, LstmForecaster, WindowModel};
 use vigil_trainer::rng::seeded;
@@ -120,5 +120,4 @@ fn main() {
         );
         println!("| dense_autoencoder | {name} | {t:.0} | {i:.0} |");
     }
-    let _ = ModelConfig::from_kind("lstm_forecaster");
 }

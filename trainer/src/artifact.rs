@@ -175,7 +175,6 @@ impl ModelDir {
                 file: "weights.bpk".into(),
                 message: e.to_string(),
             })?;
-        let json = |v: &dyn erased::Json| v.to_json();
         let files: Vec<(&str, Vec<u8>)> = vec![
             (
                 "config.toml",
@@ -316,17 +315,9 @@ impl ModelDir {
     }
 }
 
-/// Serialising our own plain structs to JSON cannot fail.
-mod erased {
-    pub trait Json {
-        fn to_json(&self) -> Vec<u8>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> Vec<u8> {
-            let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
-            v.push(b'\n');
-            v
-        }
-    }
+/// Pretty JSON with a final newline; serialising our own plain structs cannot fail.
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(value).unwrap_or_default();
+    v.push(b'\n');
+    v
 }

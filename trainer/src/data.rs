@@ -23,11 +23,7 @@ impl WindowData {
     pub fn new(mut table: Table, spec: WindowSpec, validation_fraction: f64) -> WindowData {
         let train_fraction = 1.0 - validation_fraction;
         let scaler = Scaler::fit(table.width(), training_rows(&table, train_fraction));
-        for s in &mut table.series {
-            for seg in &mut s.segments {
-                scaler.transform(&mut seg.values);
-            }
-        }
+        scale(&mut table, &scaler);
         let (train, valid) = split_in_time(&table, &spec, train_fraction);
         WindowData {
             table,
@@ -40,11 +36,7 @@ impl WindowData {
 
     /// Scales an already-fitted table (scoring new data with a saved scaler).
     pub fn with_scaler(mut table: Table, spec: WindowSpec, scaler: Scaler) -> WindowData {
-        for s in &mut table.series {
-            for seg in &mut s.segments {
-                scaler.transform(&mut seg.values);
-            }
-        }
+        scale(&mut table, &scaler);
         let (valid, _) = split_in_time(&table, &spec, 1.0);
         WindowData {
             table,
@@ -90,6 +82,12 @@ impl WindowData {
             w.truncate(limit);
         }
         w
+    }
+}
+
+fn scale(table: &mut Table, scaler: &Scaler) {
+    for seg in table.series.iter_mut().flat_map(|s| &mut s.segments) {
+        scaler.transform(&mut seg.values);
     }
 }
 

@@ -162,6 +162,11 @@ impl HostLogger {
         });
     }
 
+    fn service_started(&mut self, t: i64, service: &str) {
+        let message = format!("{service}.service: started successfully");
+        self.emit(t, Level::Info, "systemd", None, message);
+    }
+
     fn bent(&mut self, session: &str, inc: &Incident) {
         self.sessions.push(SessionLabel {
             session: session.to_string(),
@@ -240,7 +245,7 @@ impl HostLogger {
         use IncidentKind as K;
         match inc.kind {
             K::Restart => match inc.effect {
-                Effect::Restart { down_steps, .. } if k == 0 => {
+                Effect::Restart { .. } if k == 0 => {
                     self.emit(
                         t,
                         Level::Fatal,
@@ -248,7 +253,6 @@ impl HostLogger {
                         None,
                         "kernel panic - not syncing: fatal exception in interrupt".into(),
                     );
-                    let _ = down_steps;
                 }
                 Effect::Restart { down_steps, .. } if k == down_steps => {
                     self.emit(
@@ -287,13 +291,7 @@ impl HostLogger {
                     );
                 }
                 if last {
-                    self.emit(
-                        t + 1,
-                        Level::Info,
-                        "systemd",
-                        None,
-                        format!("{service}.service: started successfully"),
-                    );
+                    self.service_started(t + 1, service);
                 }
             }
             K::MemoryLeak => {
@@ -316,13 +314,7 @@ impl HostLogger {
                         None,
                         format!("out of memory: killed process {service}"),
                     );
-                    self.emit(
-                        t + 1,
-                        Level::Info,
-                        "systemd",
-                        None,
-                        format!("{service}.service: started successfully"),
-                    );
+                    self.service_started(t + 1, service);
                 }
             }
             K::DiskFill => {
