@@ -4,11 +4,14 @@
 //! columns, the labels schema, timestamps and durations — plus the atomic-output rule
 //! ("a crash never leaves a half file"). It depends on neither burn, plotters nor clap.
 
+pub mod baseline;
 pub mod fixed;
 pub mod io;
 pub mod label;
 pub mod metric;
+pub mod nab;
 pub mod scaler;
+pub mod score;
 pub mod series;
 pub mod threshold;
 pub mod time;

@@ -1,8 +1,133 @@
-//! Vigil's detector: scores new data against a trained model and explains what it finds.
+//! Vigil's detector: scores new data against a trained model, decides what is anomalous
+//! with a calibrated threshold, explains it, draws it and, where labels exist, evaluates it.
 //!
-//! A compiling skeleton for now: its work is specified in issue 4.
+//! - [`detect`]: the streaming scorer and alarm logic;
+//! - [`explain`]: sentences derived from an anomalous stretch's data;
+//! - [`output`]: `scores.csv` and `anomalies.csv`;
+//! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline.
 
-/// What to tell a user who runs the detector before it exists.
-pub fn not_yet_implemented() -> anyhow::Error {
-    anyhow::anyhow!("the detector is not implemented yet (issue 4); only the generator runs today")
+pub mod detect;
+pub mod eval;
+pub mod explain;
+pub mod output;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use detect::{Calibration, DetectError, Detector, Options, Report, calibrate};
+use output::{AnomaliesCsv, Fanout, ScoresCsv};
+use vigil_trainer::artifact::{ModelDir, ModelDirError};
+
+/// Why a detection run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error(transparent)]
+    Model(#[from] ModelDirError),
+    #[error(transparent)]
+    Eval(#[from] eval::EvalError),
+    #[error("cannot create {path}: {source}")]
+    OutDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A `detector metrics` run.
+pub struct MetricsJob<'a> {
+    pub input: &'a Path,
+    pub model_dir: &'a Path,
+    pub out: &'a Path,
+    pub options: Options,
+    /// Labels to evaluate against (intervals or per-row 0/1).
+    pub labels: Option<&'a Path>,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub input: PathBuf,
+    pub model: PathBuf,
+    pub model_kind: String,
+    pub options: Options,
+    pub calibration: Calibration,
+    pub report: Report,
+    pub seconds: f64,
+    pub points_per_second: f64,
+    pub evaluation: Option<eval::Evaluation>,
+}
+
+/// Scores `job.input` with the model in `job.model_dir` and writes `scores.csv` and
+/// `anomalies.csv` into `job.out`.
+pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
+    let started = std::time::Instant::now();
+    let model = ModelDir::load(job.model_dir)?;
+    let calibration = calibrate(&model, &job.options)?;
+    std::fs::create_dir_all(job.out).map_err(|source| Error::OutDir {
+        path: job.out.to_path_buf(),
+        source,
+    })?;
+    let mut scores = ScoresCsv::create(
+        &job.out.join("scores.csv"),
+        &model.data.columns,
+        calibration.model.value,
+        calibration.baseline.value,
+    )?;
+    let mut anomalies = AnomaliesCsv::create(&job.out.join("anomalies.csv"), 100_000)?;
+    let labels = job.labels.map(eval::read_labels).transpose()?;
+    let mut evaluator = labels.map(eval::Evaluator::new);
+    let mut detector = Detector::new(&model, &job.options, &calibration);
+    let mut sinks: Vec<&mut dyn detect::Sink> = vec![&mut scores, &mut anomalies];
+    if let Some(e) = evaluator.as_mut() {
+        sinks.push(e);
+    }
+    detector.run_file(job.input, &mut Fanout(sinks))?;
+    scores.commit()?;
+    anomalies.commit()?;
+    let evaluation = evaluator.map(eval::Evaluator::finish);
+    if let Some(e) = &evaluation {
+        write_evaluation(job.out, e, model.config.model.name())?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let report = detector.report.clone();
+    let summary = Summary {
+        input: job.input.to_path_buf(),
+        model: job.model_dir.to_path_buf(),
+        model_kind: model.config.model.name().to_string(),
+        options: job.options.clone(),
+        calibration,
+        points_per_second: report.rows as f64 / seconds.max(1e-9),
+        report,
+        seconds,
+        evaluation,
+    };
+    write_json(&job.out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// Writes `evaluation.json` and `evaluation.txt` into `out`.
+pub fn write_evaluation(out: &Path, e: &eval::Evaluation, model_name: &str) -> Result<(), Error> {
+    write_json(&out.join("evaluation.json"), e)?;
+    let path = out.join("evaluation.txt");
+    vigil_core::io::write_atomic(&path, eval::render(e, model_name).as_bytes()).map_err(|e| {
+        DetectError::Output {
+            path,
+            message: e.to_string(),
+        }
+        .into()
+    })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    vigil_core::io::write_atomic(path, &bytes).map_err(|e| {
+        DetectError::Output {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+        .into()
+    })
 }

@@ -6,7 +6,9 @@
 //! | `config.toml` | the full training configuration (network kind and sizes, window, seed…) |
 //! | `data.json` | column names in order, time and group columns, step, scaler, window spec |
 //! | `weights.bpk` | the network's weights (burn's burnpack format) |
-//! | `validation.json` | each validation window's error and each column's mean error: what the detector calibrates its threshold on |
+//! | `validation.json` | how many validation points, their runs of consecutive points, each column's mean error (model and baseline) |
+//! | `validation.bin` | each validation point's squared error per column, then its baseline squared z-score per column (little-endian f32): what the detector calibrates its thresholds on |
+//! | `baseline.json` | the per-hour z-score baseline (means and deviations per group and hour) |
 //! | `history.json` | losses per epoch, best epoch, baselines |
 //! | `loss_curves.png` | the losses, drawn |
 //!
@@ -22,12 +24,13 @@ use sha2::{Digest, Sha256};
 use crate::config::TrainingConfig;
 use crate::model::Network;
 use crate::training::History;
+use vigil_core::baseline::HourProfile;
 use vigil_core::scaler::Scaler;
 use vigil_core::window::WindowSpec;
 
 pub const FORMAT: &str = "vigil-model";
 /// Bumped whenever a file's meaning changes; older directories must be retrained.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What the data looked like, so new data is read and scaled the same way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,13 +44,68 @@ pub struct DataSpec {
     pub window: WindowSpec,
 }
 
-/// The validation errors the detector calibrates on.
+/// The validation points the detector calibrates on, scored as the detector scores (see
+/// [`crate::scoring`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Validation {
-    /// Each validation window's mean squared error (scaled units), in window order.
-    pub window_scores: Vec<f32>,
-    /// Each column's mean squared error over the validation windows.
+    pub points: usize,
+    /// Lengths of the runs of consecutive points, in order (they sum to `points`).
+    pub runs: Vec<usize>,
+    /// Each column's mean squared error over the points (the model's).
     pub column_means: Vec<f32>,
+    /// Each column's mean squared z-score over the points (the baseline's).
+    pub baseline_column_means: Vec<f32>,
+    /// Row-major `[points × columns]` squared errors (in `validation.bin`).
+    #[serde(skip)]
+    pub model_errors: Vec<f32>,
+    /// Row-major `[points × columns]` baseline squared z-scores (in `validation.bin`).
+    #[serde(skip)]
+    pub baseline_errors: Vec<f32>,
+}
+
+impl Validation {
+    /// `validation.bin`: per point, the model's errors then the baseline's.
+    fn to_bin(&self) -> Vec<u8> {
+        let w = self.column_means.len().max(1);
+        let mut out = Vec::with_capacity(self.points * w * 8);
+        for (m, b) in self
+            .model_errors
+            .chunks_exact(w)
+            .zip(self.baseline_errors.chunks_exact(w))
+        {
+            for v in m.iter().chain(b) {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    fn read_bin(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let w = self.column_means.len();
+        let want = self.points * w * 8;
+        if bytes.len() != want || self.runs.iter().sum::<usize>() != self.points {
+            return Err(format!(
+                "{} bytes for {} points of {w} columns (expected {want})",
+                bytes.len(),
+                self.points
+            ));
+        }
+        self.model_errors = Vec::with_capacity(self.points * w);
+        self.baseline_errors = Vec::with_capacity(self.points * w);
+        for point in bytes.chunks_exact((w * 8).max(1)) {
+            let floats = point
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            for (i, v) in floats.enumerate() {
+                if i < w {
+                    self.model_errors.push(v);
+                } else {
+                    self.baseline_errors.push(v);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +175,7 @@ pub struct ModelDir {
     pub config: TrainingConfig,
     pub data: DataSpec,
     pub validation: Validation,
+    pub baseline: HourProfile,
     pub history: History,
     pub network: Network,
 }
@@ -185,6 +244,8 @@ impl ModelDir {
             ("data.json", json(&self.data)),
             ("weights.bpk", weights),
             ("validation.json", json(&self.validation)),
+            ("validation.bin", self.validation.to_bin()),
+            ("baseline.json", json(&self.baseline)),
             ("history.json", json(&self.history)),
         ];
         let mut entries = Vec::new();
@@ -289,8 +350,13 @@ impl ModelDir {
                 .map_err(|e| bad("config.toml", e.to_string()))?;
         let data: DataSpec = serde_json::from_slice(&read("data.json")?)
             .map_err(|e| bad("data.json", e.to_string()))?;
-        let validation: Validation = serde_json::from_slice(&read("validation.json")?)
+        let mut validation: Validation = serde_json::from_slice(&read("validation.json")?)
             .map_err(|e| bad("validation.json", e.to_string()))?;
+        validation
+            .read_bin(&read("validation.bin")?)
+            .map_err(|m| bad("validation.bin", m))?;
+        let baseline: HourProfile = serde_json::from_slice(&read("baseline.json")?)
+            .map_err(|e| bad("baseline.json", e.to_string()))?;
         let history: History = serde_json::from_slice(&read("history.json")?)
             .map_err(|e| bad("history.json", e.to_string()))?;
         let weights = read("weights.bpk")?;
@@ -309,6 +375,7 @@ impl ModelDir {
             config,
             data,
             validation,
+            baseline,
             history,
             network,
         })

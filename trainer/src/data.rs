@@ -103,6 +103,25 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A batch of `batch` windows of `spec.span()` rows each, row-major `values`
+    /// (`[batch, span, width]`), built outside a table (the detector's stream).
+    pub fn from_values(
+        values: Vec<f32>,
+        spec: &WindowSpec,
+        width: usize,
+        device: &Device,
+    ) -> Batch {
+        let batch = values.len() / (spec.span() * width).max(1);
+        Batch {
+            values,
+            batch,
+            window: spec.length,
+            horizon: spec.horizon,
+            width,
+            device: device.clone(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.batch
     }

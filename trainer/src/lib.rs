@@ -11,6 +11,7 @@ pub mod data;
 pub mod model;
 pub mod nn;
 pub mod rng;
+pub mod scoring;
 pub mod training;
 
 use std::path::{Path, PathBuf};
@@ -19,8 +20,10 @@ use artifact::{DataSpec, ModelDir, ModelDirError, Validation, check_writable};
 use config::TrainingConfig;
 use data::WindowData;
 use training::{History, Progress, score, train};
-use vigil_core::series::{DataError, ReadOptions, read_table};
-use vigil_core::window::WindowSpec;
+use vigil_core::baseline::{HourProfile, HourProfileFit};
+use vigil_core::score::column_means;
+use vigil_core::series::{DataError, ReadOptions, Table, read_table};
+use vigil_core::window::{WindowSpec, split_in_time};
 
 /// Why training did not produce a model.
 #[derive(Debug, thiserror::Error)]
@@ -64,12 +67,43 @@ pub fn train_metrics(job: &MetricsJob, progress: &mut dyn Progress) -> Result<Tr
     check_writable(job.model_dir, job.force)?;
     let table = read_table(job.input, &job.read)?;
     let read_report = table.report.clone();
+    let model = train_table(table, &job.config, progress).map_err(|e| match e {
+        TrainError::TooShort {
+            windows,
+            valid,
+            span,
+            steps,
+            ..
+        } => TrainError::TooShort {
+            path: job.input.to_path_buf(),
+            windows,
+            valid,
+            span,
+            steps,
+        },
+        e => e,
+    })?;
+    model.save(job.model_dir, job.force, |path| {
+        draw_losses(path, &model.history)
+    })?;
+    Ok(Trained { model, read_report })
+}
+
+/// Trains on a table already in memory (the NAB evaluation trains one model per file)
+/// and returns the model without writing it.
+pub fn train_table(
+    table: Table,
+    config: &TrainingConfig,
+    progress: &mut dyn Progress,
+) -> Result<ModelDir, TrainError> {
+    config.check().map_err(TrainError::Config)?;
     let spec = WindowSpec {
-        length: job.config.window,
-        stride: job.config.stride,
-        horizon: job.config.model.horizon(),
+        length: config.window,
+        stride: config.stride,
+        horizon: config.model.horizon(),
     };
-    let data = WindowData::new(table, spec, job.config.validation_fraction);
+    let baseline = fit_baseline(&table, 1.0 - config.validation_fraction);
+    let data = WindowData::new(table, spec, config.validation_fraction);
     if data.train.is_empty() || data.valid.is_empty() {
         let steps = data
             .table
@@ -79,27 +113,21 @@ pub fn train_metrics(job: &MetricsJob, progress: &mut dyn Progress) -> Result<Tr
             .max()
             .unwrap_or(0);
         return Err(TrainError::TooShort {
-            path: job.input.to_path_buf(),
+            path: PathBuf::from("(table)"),
             windows: data.train.len(),
             valid: data.valid.len(),
             span: spec.span(),
             steps,
         });
     }
-    let (network, mut history) = train(&job.config, &data, progress);
-    let device = job.config.backend.device();
+    let (network, mut history) = train(config, &data, progress);
+    let device = config.backend.device();
     let scores = score(&network, &data, &data.valid, &device);
     history.best_valid =
         scores.iter().map(|s| f64::from(s.total)).sum::<f64>() / scores.len().max(1) as f64;
-    let width = data.width();
-    let mut column_means = vec![0f32; width];
-    for s in &scores {
-        for (c, v) in s.per_column.iter().enumerate() {
-            column_means[c] += v / scores.len() as f32;
-        }
-    }
-    let model = ModelDir {
-        config: job.config.clone(),
+    let validation = validation_points(&network, &data, &baseline, config, &device);
+    Ok(ModelDir {
+        config: config.clone(),
         data: DataSpec {
             columns: data.table.columns.clone(),
             time_column: data.table.time_column.clone(),
@@ -108,17 +136,89 @@ pub fn train_metrics(job: &MetricsJob, progress: &mut dyn Progress) -> Result<Tr
             scaler: data.scaler.clone(),
             window: spec,
         },
-        validation: Validation {
-            window_scores: scores.iter().map(|s| s.total).collect(),
-            column_means,
-        },
+        validation,
+        baseline,
         history,
         network,
+    })
+}
+
+/// The per-hour z-score baseline, fitted on the training side of each series' cut.
+fn fit_baseline(table: &Table, train_fraction: f64) -> HourProfile {
+    let w = table.width();
+    let mut fit = HourProfileFit::new(w);
+    for series in &table.series {
+        let total: usize = series.segments.iter().map(|s| s.len()).sum();
+        let cut = (total as f64 * train_fraction).round() as usize;
+        let mut offset = 0;
+        for seg in &series.segments {
+            for i in 0..seg.len().min(cut.saturating_sub(offset)) {
+                if !seg.filled[i] {
+                    let time = seg.start + i as i64 * table.step;
+                    fit.push(&series.group, time, &seg.values[i * w..(i + 1) * w]);
+                }
+            }
+            offset += seg.len();
+        }
+    }
+    fit.finish()
+}
+
+/// Every validation point scored the way the detector scores (one window per point,
+/// stride 1), by the model and by the baseline: what thresholds are calibrated on.
+/// Interpolated points are left out; runs of consecutive points are recorded so the
+/// detector can smooth them as it smooths new data.
+fn validation_points(
+    net: &model::Network,
+    data: &WindowData,
+    baseline: &HourProfile,
+    config: &TrainingConfig,
+    device: &burn::prelude::Device,
+) -> Validation {
+    let spec = WindowSpec {
+        stride: 1,
+        ..data.spec
     };
-    model.save(job.model_dir, job.force, |path| {
-        draw_losses(path, &model.history)
-    })?;
-    Ok(Trained { model, read_report })
+    let (_, windows) = split_in_time(&data.table, &spec, 1.0 - config.validation_fraction);
+    let target = scoring::rows_needed(&spec) - 1;
+    let w = data.width();
+    let step = data.table.step;
+    let real: Vec<_> = windows
+        .into_iter()
+        .filter(|r| !data.table.series[r.series].segments[r.segment].filled[r.start + target])
+        .collect();
+    let mut model_errors = Vec::with_capacity(real.len() * w);
+    for chunk in real.chunks(512) {
+        model_errors.extend(scoring::point_errors(net, &data.batch(chunk, device)));
+    }
+    let mut baseline_errors = vec![0f32; real.len() * w];
+    let mut runs: Vec<usize> = Vec::new();
+    let mut raw = vec![0f32; w];
+    let mut previous: Option<vigil_core::window::WindowRef> = None;
+    for (r, out) in real.iter().zip(baseline_errors.chunks_exact_mut(w.max(1))) {
+        let series = &data.table.series[r.series];
+        let seg = &series.segments[r.segment];
+        let row = r.start + target;
+        raw.copy_from_slice(&seg.values[row * w..(row + 1) * w]);
+        data.scaler.inverse(&mut raw);
+        baseline.z2(&series.group, seg.start + row as i64 * step, &raw, out);
+        let follows = previous.is_some_and(|p| {
+            p.series == r.series && p.segment == r.segment && p.start + 1 == r.start
+        });
+        match runs.last_mut() {
+            Some(n) if follows => *n += 1,
+            _ => runs.push(1),
+        }
+        previous = Some(*r);
+    }
+    Validation {
+        points: real.len(),
+        runs,
+        column_means: column_means(&model_errors, w),
+        baseline_column_means: column_means(&baseline_errors, w),
+        model_errors,
+        baseline_errors,
+    }
 }
 
 fn draw_losses(path: &Path, h: &History) -> Result<(), String> {

@@ -1,14 +1,191 @@
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
-/// Vigil detector (not implemented yet).
+use vigil_core::series::BadLines;
+use vigil_core::threshold::Method;
+use vigil_detector::detect::Options;
+use vigil_detector::{MetricsJob, detect_metrics};
+
+/// Find anomalies in new data with a trained Vigil model.
 #[derive(Debug, Parser)]
-#[command(version, about)]
-struct Args {}
+#[command(name = "detector", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Score a metrics CSV: scores.csv, anomalies.csv, charts (and an evaluation with --labels).
+    Metrics(MetricsArgs),
+    /// Compare a scores.csv with labels: point-wise and event-wise, model beside baseline.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// scores.csv written by `detector metrics`.
+    #[arg(long, short)]
+    scores: PathBuf,
+    /// Labels: intervals (host,start,end[,kind]) or a time column with a 0/1 label column.
+    #[arg(long, short)]
+    labels: PathBuf,
+    /// Where to write evaluation.json and evaluation.txt [default: beside the scores].
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    /// Metrics CSV with the model's columns (any order; others are ignored).
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Model directory written by `trainer metrics`.
+    #[arg(long, short)]
+    model: PathBuf,
+    /// Output folder.
+    #[arg(long, short, default_value = "results")]
+    out: PathBuf,
+    /// pot (peaks over threshold, default), percentile or fixed.
+    #[arg(long, default_value = "pot")]
+    threshold: String,
+    /// POT risk: the probability that a normal point exceeds the threshold.
+    #[arg(long, default_value_t = 1e-4)]
+    q: f64,
+    /// POT: the quantile of the calibration scores above which the tail is fitted.
+    #[arg(long, default_value_t = 0.98)]
+    pot_initial: f64,
+    /// Percentile threshold (0-100).
+    #[arg(long, default_value_t = 99.9)]
+    percentile: f64,
+    /// Fixed threshold on the score (1.0 = a typical point's error).
+    #[arg(long)]
+    value: Option<f64>,
+    /// Moving average over this many points before thresholding (1 = none).
+    #[arg(long, default_value_t = 3)]
+    smooth: usize,
+    /// Points above the threshold needed to raise an alarm.
+    #[arg(long, default_value_t = 3)]
+    min_duration: usize,
+    /// Normal points that may separate two stretches of one anomaly.
+    #[arg(long, default_value_t = 10)]
+    merge_gap: usize,
+    /// Windows per model call.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Skip (and count) malformed lines instead of stopping at the first.
+    #[arg(long)]
+    skip_bad_lines: bool,
+    /// Score hosts the model was not trained on (with the fleet's baseline statistics).
+    #[arg(long)]
+    allow_new_hosts: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Labels to evaluate against (e.g. the generator's labels.csv).
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// No summary line.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn threshold(a: &MetricsArgs) -> anyhow::Result<Method> {
+    Ok(match a.threshold.as_str() {
+        "pot" => Method::Pot {
+            q: a.q,
+            initial: a.pot_initial,
+        },
+        "percentile" => Method::Percentile {
+            p: a.percentile / 100.0,
+        },
+        "fixed" => Method::Fixed {
+            value: a
+                .value
+                .ok_or_else(|| anyhow::anyhow!("--threshold fixed needs --value"))?,
+        },
+        other => anyhow::bail!("unknown --threshold {other:?}: use pot, percentile or fixed"),
+    })
+}
+
+fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
+    if let Some(n) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let options = Options {
+        threshold: threshold(&a)?,
+        smooth: a.smooth,
+        min_duration: a.min_duration,
+        merge_gap: a.merge_gap,
+        batch: a.batch_size,
+        bad_lines: if a.skip_bad_lines {
+            BadLines::Skip
+        } else {
+            BadLines::Fail
+        },
+        allow_new_hosts: a.allow_new_hosts,
+        ..Options::default()
+    };
+    let summary = detect_metrics(&MetricsJob {
+        input: &a.input,
+        model_dir: &a.model,
+        out: &a.out,
+        options,
+        labels: a.labels.as_deref(),
+    })?;
+    if !a.quiet {
+        let r = &summary.report;
+        eprintln!(
+            "detector: {} rows of {} hosts scored in {:.1} s ({:.0} points/s); threshold {:.3} ({}); {} anomalies ({} rows), baseline {} rows; {} skipped, {} filled, {} merged → {}",
+            r.rows,
+            r.hosts,
+            summary.seconds,
+            summary.points_per_second,
+            summary.calibration.model.value,
+            a.threshold,
+            r.anomalies,
+            r.anomalous_rows,
+            r.baseline_anomalous_rows,
+            r.skipped_lines,
+            r.filled_steps,
+            r.merged,
+            a.out.display()
+        );
+        if let Some(e) = &summary.evaluation {
+            eprint!("{}", vigil_detector::eval::render(e, &summary.model_kind));
+        }
+    }
+    Ok(())
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let labels = vigil_detector::eval::read_labels(&a.labels)?;
+    let e = vigil_detector::eval::evaluate_scores(&a.scores, labels)?;
+    let out = a
+        .out
+        .or_else(|| a.scores.parent().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&out)?;
+    vigil_detector::write_evaluation(&out, &e, "model")?;
+    print!("{}", vigil_detector::eval::render(&e, "model"));
+    Ok(())
+}
 
 fn main() -> ExitCode {
-    let _args = Args::parse();
-    eprintln!("detector: {:#}", vigil_detector::not_yet_implemented());
-    ExitCode::from(2)
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Metrics(a) => metrics(a),
+        Command::Eval(a) => eval(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("detector: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -10,12 +10,8 @@ fn train(model: ModelConfig, window: usize) -> vigil_trainer::training::History 
     let (history, validation) = train_full(model, window);
     // The kept weights are the best epoch's: scored on the validation windows (all of them
     // are watched with fewer than 8,192), they give that epoch's loss again.
-    let mean = validation
-        .window_scores
-        .iter()
-        .map(|&s| f64::from(s))
-        .sum::<f64>()
-        / validation.window_scores.len() as f64;
+    let mean = history.best_valid;
+    assert!(validation.points > 0 && validation.model_errors.len() == validation.points * validation.column_means.len());
     let min = history
         .epochs
         .iter()

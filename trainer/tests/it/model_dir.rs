@@ -63,6 +63,8 @@ fn save_then_load_scores_identically() {
             "data.json",
             "weights.bpk",
             "validation.json",
+            "validation.bin",
+            "baseline.json",
             "history.json",
             "loss_curves.png",
         ] {
@@ -153,7 +155,13 @@ fn the_same_seed_gives_the_same_weights() {
     let b = quick_model(b_dir.path(), "lstm_autoencoder");
     // weights.bpk also carries burn's random parameter ids, so compare what the weights do:
     // every validation window's score, and every epoch's losses.
-    for f in ["validation.json", "data.json", "config.toml"] {
+    for f in [
+        "validation.json",
+        "validation.bin",
+        "baseline.json",
+        "data.json",
+        "config.toml",
+    ] {
         let same = fs::read(a.join(f)).unwrap() == fs::read(b.join(f)).unwrap();
         assert!(same, "{f} differs between two runs with the same seed");
     }
