@@ -131,7 +131,11 @@ impl HourProfileFit {
         };
         HourProfile {
             columns: width,
-            groups: self.groups.iter().map(|(g, m)| (g.clone(), stats(m))).collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|(g, m)| (g.clone(), stats(m)))
+                .collect(),
             pooled: stats(&self.pooled),
         }
     }

@@ -113,8 +113,17 @@ pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Det
     let w = model.data.columns.len();
     let one = |errors: &[f32], means: &[f32], which: &str| {
         let scores = smoothed_scores(errors, w, means, &v.runs, options.smooth);
-        options
-            .threshold
+        // Too few validation points for a tail fit (a short training file): fall back to
+        // the highest validation score rather than refusing to detect.
+        let method = match options.threshold {
+            Method::Pot { .. }
+                if !scores.is_empty() && options.threshold.calibrate(&scores).is_err() =>
+            {
+                Method::Percentile { p: 1.0 }
+            }
+            m => m,
+        };
+        method
             .calibrate(&scores)
             .map_err(|e| DetectError::Calibration {
                 which: which.into(),
@@ -635,24 +644,20 @@ impl<'a> Detector<'a> {
         {
             let grp = &mut self.groups[g];
             if let Some(last) = grp.last_time {
-                if time <= last {
-                    let message = if time == last {
-                        format!("a second row for {time_s} of {host:?}", time_s = vigil_core::time::rfc3339(time), host = grp.name)
-                    } else {
-                        format!(
-                            "time {} is before the previous row of {:?} ({}): a host's rows must be in time order",
-                            vigil_core::time::rfc3339(time),
-                            grp.name,
-                            vigil_core::time::rfc3339(last)
-                        )
-                    };
+                if time < last {
+                    let message = format!(
+                        "time {} is before the previous row of {:?} ({}): a host's rows must be in time order",
+                        vigil_core::time::rfc3339(time),
+                        grp.name,
+                        vigil_core::time::rfc3339(last)
+                    );
                     return self.bad_line(path, line, message);
                 }
-                if grp.deltas.len() < STEP_SAMPLE {
+                if grp.deltas.len() < STEP_SAMPLE && time > last {
                     grp.deltas.push(time - last);
                 }
             }
-            grp.last_time = Some(time);
+            grp.last_time = Some(time.max(grp.last_time.unwrap_or(time)));
         }
         if self.groups[g].deltas.len() == STEP_SAMPLE {
             self.check_step(path, g)?;
@@ -825,8 +830,7 @@ impl<'a> Detector<'a> {
                     .map(|c| {
                         let xs = recent.iter().skip(c).step_by(w).map(|&x| f64::from(x));
                         let mean = xs.clone().sum::<f64>() / n.max(1) as f64;
-                        let var =
-                            xs.map(|x| (x - mean).powi(2)).sum::<f64>() / n.max(1) as f64;
+                        let var = xs.map(|x| (x - mean).powi(2)).sum::<f64>() / n.max(1) as f64;
                         let (mean, std) = if n == 0 {
                             (scaler.mean[c], scaler.scale[c])
                         } else {

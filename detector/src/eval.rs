@@ -248,7 +248,13 @@ impl System {
         }
     }
 
-    fn finish(mut self, labels: &[Interval], covered: &[bool], rows_in: &[u64], host_days: f64) -> Scorecard {
+    fn finish(
+        mut self,
+        labels: &[Interval],
+        covered: &[bool],
+        rows_in: &[u64],
+        host_days: f64,
+    ) -> Scorecard {
         for (_, touched) in self.open.drain() {
             self.true_alarms += usize::from(touched);
         }
@@ -365,7 +371,8 @@ impl Evaluator {
         }
         let labelled = !self.inside.is_empty();
         self.model.push(host, time, anomaly, &self.inside, labelled);
-        self.baseline.push(host, time, baseline, &self.inside, labelled);
+        self.baseline
+            .push(host, time, baseline, &self.inside, labelled);
     }
 
     pub fn finish(self) -> Evaluation {
@@ -391,8 +398,18 @@ impl Evaluator {
 }
 
 impl crate::detect::Sink for Evaluator {
-    fn row(&mut self, host: &str, row: &crate::detect::Row) -> Result<(), crate::detect::DetectError> {
-        self.push(host, row.time, row.scored, row.anomaly, row.baseline_anomaly);
+    fn row(
+        &mut self,
+        host: &str,
+        row: &crate::detect::Row,
+    ) -> Result<(), crate::detect::DetectError> {
+        self.push(
+            host,
+            row.time,
+            row.scored,
+            row.anomaly,
+            row.baseline_anomaly,
+        );
         Ok(())
     }
 }
@@ -406,7 +423,10 @@ pub fn evaluate_scores(scores: &Path, labels: Vec<Interval>) -> Result<Evaluatio
     let mut reader = csv::ReaderBuilder::new()
         .from_path(scores)
         .map_err(|e| file_err(e.to_string()))?;
-    let headers = reader.headers().map_err(|e| file_err(e.to_string()))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| file_err(e.to_string()))?
+        .clone();
     let col = |n: &str| {
         headers
             .iter()
@@ -462,29 +482,40 @@ pub fn render(e: &Evaluation, model_name: &str) -> String {
     let _ = writeln!(
         s,
         "{:<28} {:>14} {:>14}",
-        "",
-        model_name,
-        "baseline (hour z)"
+        "", model_name, "baseline (hour z)"
     );
     let row = |s: &mut String, name: &str, f: &dyn Fn(&Scorecard) -> String| {
         let _ = writeln!(s, "{:<28} {:>14} {:>14}", name, f(&e.model), f(&e.baseline));
     };
-    row(&mut s, "point precision", &|c| format!("{:.3}", c.point.precision));
-    row(&mut s, "point recall", &|c| format!("{:.3}", c.point.recall));
+    row(&mut s, "point precision", &|c| {
+        format!("{:.3}", c.point.precision)
+    });
+    row(&mut s, "point recall", &|c| {
+        format!("{:.3}", c.point.recall)
+    });
     row(&mut s, "point F1", &|c| format!("{:.3}", c.point.f1));
     row(&mut s, "incidents found", &|c| {
-        format!("{}/{} ({:.0} %)", c.incidents_found, c.incidents, 100.0 * c.event_recall)
+        format!(
+            "{}/{} ({:.0} %)",
+            c.incidents_found,
+            c.incidents,
+            100.0 * c.event_recall
+        )
     });
     row(&mut s, "alarm precision", &|c| {
-        format!("{}/{} ({:.0} %)", c.true_alarms, c.alarms, 100.0 * c.event_precision)
+        format!(
+            "{}/{} ({:.0} %)",
+            c.true_alarms,
+            c.alarms,
+            100.0 * c.event_precision
+        )
     });
     row(&mut s, "event F1", &|c| format!("{:.3}", c.event_f1));
     row(&mut s, "false alarms per host-day", &|c| {
         format!("{:.2}", c.false_alarms_per_host_day)
     });
     row(&mut s, "median detection delay", &|c| {
-        c.median_delay_s
-            .map_or("-".into(), |d| duration(d as i64))
+        c.median_delay_s.map_or("-".into(), |d| duration(d as i64))
     });
     row(&mut s, "point-adjusted F1 (*)", &|c| {
         format!("{:.3}", c.point_adjusted.f1)
@@ -544,7 +575,10 @@ mod tests {
 
     #[test]
     fn labels_off_the_data_are_not_counted() {
-        let mut ev = Evaluator::new(vec![label("b", 0, 60, "x"), label("a", 1e9 as i64, 2e9 as i64, "x")]);
+        let mut ev = Evaluator::new(vec![
+            label("b", 0, 60, "x"),
+            label("a", 1e9 as i64, 2e9 as i64, "x"),
+        ]);
         ev.push("a", 0, true, false, false);
         let e = ev.finish();
         assert_eq!(e.model.incidents, 0);
@@ -564,6 +598,11 @@ mod tests {
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].end - l[0].start, 600);
         std::fs::write(&p, "timestamp,value\n").unwrap();
-        assert!(read_labels(&p).unwrap_err().to_string().contains("start,end"));
+        assert!(
+            read_labels(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("start,end")
+        );
     }
 }

@@ -257,7 +257,11 @@ pub fn explain(stats: &[MetricStats], top: &[usize], host: &str, secs: i64) -> S
     text
 }
 
-fn diagnose(stats: &[MetricStats], changes: &[Change], described: &[usize]) -> Option<&'static str> {
+fn diagnose(
+    stats: &[MetricStats],
+    changes: &[Change],
+    described: &[usize],
+) -> Option<&'static str> {
     use Change::*;
     let of = |r: Resource| -> Vec<Change> {
         described
@@ -373,10 +377,22 @@ mod tests {
     #[test]
     fn changes_are_told_apart() {
         assert_eq!(stats("x", &[60.0; 10], 1.0).change(), Change::Froze);
-        assert_eq!(stats("x", &[70.0, 71.0, 69.0, 70.0, 70.5], 1.0).change(), Change::Jumped);
-        assert_eq!(stats("x", &[40.0, 41.0, 39.0], 1.0).change(), Change::Dropped);
-        assert_eq!(stats("x", &[50.0, 58.0, 50.0, 49.0, 51.0, 50.0], 1.0).change(), Change::SpikedUp);
-        assert_eq!(stats("x", &[50.0, 51.0, 49.0], 1.0).change(), Change::Normal);
+        assert_eq!(
+            stats("x", &[70.0, 71.0, 69.0, 70.0, 70.5], 1.0).change(),
+            Change::Jumped
+        );
+        assert_eq!(
+            stats("x", &[40.0, 41.0, 39.0], 1.0).change(),
+            Change::Dropped
+        );
+        assert_eq!(
+            stats("x", &[50.0, 58.0, 50.0, 49.0, 51.0, 50.0], 1.0).change(),
+            Change::SpikedUp
+        );
+        assert_eq!(
+            stats("x", &[50.0, 51.0, 49.0], 1.0).change(),
+            Change::Normal
+        );
         let down: Vec<f64> = (0..20).map(|i| 50.0 - i as f64).collect();
         assert_eq!(stats("x", &down, 1.0).change(), Change::FellSteadily);
     }
@@ -389,7 +405,10 @@ mod tests {
         ];
         let top = top_metrics(&s);
         let text = explain(&s, &top, "web-2", 600);
-        assert!(text.ends_with("consistent with a service stopping, crashing or restarting"), "{text}");
+        assert!(
+            text.ends_with("consistent with a service stopping, crashing or restarting"),
+            "{text}"
+        );
         assert!(text.contains("for 10 min on web-2"), "{text}");
     }
 

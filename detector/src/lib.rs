@@ -9,6 +9,7 @@
 pub mod detect;
 pub mod eval;
 pub mod explain;
+pub mod nab;
 pub mod output;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ pub enum Error {
     Model(#[from] ModelDirError),
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    #[error(transparent)]
+    Data(#[from] vigil_core::series::DataError),
     #[error("cannot create {path}: {source}")]
     OutDir {
         path: PathBuf,
@@ -120,7 +123,7 @@ pub fn write_evaluation(out: &Path, e: &eval::Evaluation, model_name: &str) -> R
     })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
     vigil_core::io::write_atomic(path, &bytes).map_err(|e| {

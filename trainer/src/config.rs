@@ -129,13 +129,10 @@ pub struct TrainingConfig {
 impl Default for TrainingConfig {
     fn default() -> Self {
         TrainingConfig {
-            model: ModelConfig::from_kind("lstm_forecaster").unwrap_or(
-                ModelConfig::LstmForecaster {
-                    hidden: 64,
-                    layers: 1,
-                    horizon: 1,
-                },
-            ),
+            model: ModelConfig::DenseAutoencoder {
+                hidden: 64,
+                latent: 16,
+            },
             window: 30,
             stride: 1,
             epochs: 30,

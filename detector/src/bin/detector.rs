@@ -25,16 +25,53 @@ enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 struct EvalArgs {
+    #[command(subcommand)]
+    bench: Option<Bench>,
     /// scores.csv written by `detector metrics`.
     #[arg(long, short)]
-    scores: PathBuf,
+    scores: Option<PathBuf>,
     /// Labels: intervals (host,start,end[,kind]) or a time column with a 0/1 label column.
     #[arg(long, short)]
-    labels: PathBuf,
+    labels: Option<PathBuf>,
     /// Where to write evaluation.json and evaluation.txt [default: beside the scores].
     #[arg(long, short)]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// The Numenta Anomaly Benchmark: train on each file's probationary period, score the
+    /// rest, NAB scores (standard, reward_low_FP_rate, reward_low_FN_rate).
+    Nab(NabArgs),
+}
+
+#[derive(Debug, Args)]
+struct NabArgs {
+    /// A NAB checkout (data/, labels/combined_windows.json).
+    #[arg(long, default_value = "../shared/benchmarks/nab")]
+    benchmarks: PathBuf,
+    /// Which files: the label-key prefix.
+    #[arg(long, default_value = "realAWSCloudwatch/")]
+    prefix: String,
+    #[arg(long, short, default_value = "results/nab")]
+    out: PathBuf,
+    /// dense_autoencoder (default), lstm_autoencoder or lstm_forecaster.
+    #[arg(long, value_name = "KIND")]
+    model_kind: Option<String>,
+    /// Window length in rows (capped at a tenth of the probationary period).
+    #[arg(long, default_value_t = 12)]
+    window: usize,
+    /// POT risk.
+    #[arg(long, default_value_t = 1e-3)]
+    q: f64,
+    #[arg(long, default_value_t = 3)]
+    smooth: usize,
+    #[arg(long, default_value_t = 1)]
+    min_duration: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -162,12 +199,53 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn nab(a: NabArgs) -> anyhow::Result<()> {
+    let mut config = vigil_trainer::config::TrainingConfig {
+        window: a.window,
+        seed: a.seed,
+        validation_fraction: 0.25,
+        ..Default::default()
+    };
+    if let Some(kind) = &a.model_kind {
+        config.model = vigil_trainer::config::ModelConfig::from_kind(kind)
+            .ok_or_else(|| anyhow::anyhow!("unknown --model-kind {kind:?}"))?;
+    }
+    let options = Options {
+        threshold: Method::Pot {
+            q: a.q,
+            initial: 0.9,
+        },
+        smooth: a.smooth,
+        min_duration: a.min_duration,
+        merge_gap: 0,
+        ..Options::default()
+    };
+    let report = vigil_detector::nab::run_nab(&vigil_detector::nab::NabJob {
+        benchmarks: &a.benchmarks,
+        prefix: &a.prefix,
+        out: &a.out,
+        config,
+        options,
+    })?;
+    print!(
+        "{}",
+        vigil_detector::nab::render(&report, report.files.len())
+    );
+    Ok(())
+}
+
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    let labels = vigil_detector::eval::read_labels(&a.labels)?;
-    let e = vigil_detector::eval::evaluate_scores(&a.scores, labels)?;
+    if let Some(Bench::Nab(n)) = a.bench {
+        return nab(n);
+    }
+    let (Some(scores), Some(labels)) = (a.scores, a.labels) else {
+        anyhow::bail!("detector eval needs --scores and --labels (or the nab subcommand)");
+    };
+    let labels = vigil_detector::eval::read_labels(&labels)?;
+    let e = vigil_detector::eval::evaluate_scores(&scores, labels)?;
     let out = a
         .out
-        .or_else(|| a.scores.parent().map(PathBuf::from))
+        .or_else(|| scores.parent().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&out)?;
     vigil_detector::write_evaluation(&out, &e, "model")?;

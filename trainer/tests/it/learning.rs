@@ -11,7 +11,10 @@ fn train(model: ModelConfig, window: usize) -> vigil_trainer::training::History 
     // The kept weights are the best epoch's: scored on the validation windows (all of them
     // are watched with fewer than 8,192), they give that epoch's loss again.
     let mean = history.best_valid;
-    assert!(validation.points > 0 && validation.model_errors.len() == validation.points * validation.column_means.len());
+    assert!(
+        validation.points > 0
+            && validation.model_errors.len() == validation.points * validation.column_means.len()
+    );
     let min = history
         .epochs
         .iter()
