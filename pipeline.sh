@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Vigil's default pipeline on the embedded default scenario.
+# Vigil's default pipeline on the embedded default scenario:
 #
-#   generate → train → (detect → evaluate: not implemented yet, issue 4)
+#   generate → train → detect → evaluate → charts
 #
 # Outputs: data/generated/{train,test}/ (metrics.csv, logs.log, labels.csv, …),
-# charts/generator/ (distributions and per-host monthly time series) and models/metrics/
-# (the trained model, with its loss curves).
+# charts/generator/ (the generator's charts), models/metrics/ (the trained model and its
+# loss curves) and results/ (scores.csv, anomalies.csv, evaluation.txt/json, summary.json).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,5 +13,5 @@ run() { cargo run --release --quiet --bin "$@"; }
 
 run generator -- --out data/generated --charts-dir charts/generator "$@"
 run trainer -- metrics --input data/generated/train/metrics.csv --model models/metrics --force
-
-echo "pipeline: the detector is not implemented yet (issue 4); generation and training ran."
+run detector -- metrics --input data/generated/test/metrics.csv --model models/metrics \
+  --out results --labels data/generated/test/labels.csv

@@ -61,7 +61,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             threshold: Method::Pot {
-                q: 1e-4,
+                q: 1e-3,
                 initial: 0.98,
             },
             smooth: 3,

@@ -124,7 +124,11 @@ impl MetricStats {
         let down = (self.ref_mean - self.min) / u;
         let trend = self.trend();
         let range = self.max - self.min;
-        if self.n >= 5.0 && self.std() < 0.1 * self.ref_std && self.ref_std > 0.02 * self.scale {
+        if self.n >= 5.0
+            && dev.abs() < 2.0
+            && self.std() < 0.1 * self.ref_std
+            && self.ref_std > 0.02 * self.scale
+        {
             Change::Froze
         } else if self.n >= 5.0 && trend.abs() >= 2.0 * u && trend.abs() >= 0.6 * range {
             if trend > 0.0 {
@@ -376,7 +380,8 @@ mod tests {
 
     #[test]
     fn changes_are_told_apart() {
-        assert_eq!(stats("x", &[60.0; 10], 1.0).change(), Change::Froze);
+        assert_eq!(stats("x", &[51.0; 10], 1.0).change(), Change::Froze);
+        assert_eq!(stats("x", &[60.0; 10], 1.0).change(), Change::Jumped);
         assert_eq!(
             stats("x", &[70.0, 71.0, 69.0, 70.0, 70.5], 1.0).change(),
             Change::Jumped

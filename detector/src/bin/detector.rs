@@ -89,7 +89,7 @@ struct MetricsArgs {
     #[arg(long, default_value = "pot")]
     threshold: String,
     /// POT risk: the probability that a normal point exceeds the threshold.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-3)]
     q: f64,
     /// POT: the quantile of the calibration scores above which the tail is fitted.
     #[arg(long, default_value_t = 0.98)]

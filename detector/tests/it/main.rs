@@ -1,0 +1,260 @@
+//! End to end: generate → train → detect → evaluate on a generated fleet, and the
+//! detector's answers to bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+use vigil_core::series::ReadOptions;
+use vigil_generator::scenario::DEFAULT_SCENARIO;
+use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
+use vigil_trainer::config::TrainingConfig;
+use vigil_trainer::{MetricsJob, train_metrics};
+
+/// The default scenario on another seed (so nothing is tuned to the README's run),
+/// generated, and a model trained on its incident-free training part.
+fn fleet(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut file = ScenarioFile::parse(DEFAULT_SCENARIO, "default").unwrap();
+    file.apply(&Overrides {
+        seed: Some(20_261_122),
+        ..Overrides::default()
+    });
+    let scenario = Scenario::from_file(file, "default").unwrap();
+    let out = dir.join("data");
+    generate(
+        &scenario,
+        &Options {
+            out: out.clone(),
+            charts: None,
+            progress: false,
+        },
+    )
+    .unwrap();
+    let model = dir.join("model");
+    train_metrics(
+        &MetricsJob {
+            input: &out.join("train/metrics.csv"),
+            model_dir: &model,
+            read: ReadOptions::default(),
+            config: TrainingConfig::default(),
+            force: false,
+        },
+        &mut (),
+    )
+    .unwrap();
+    (out.join("test"), model)
+}
+
+fn detector() -> Command {
+    Command::cargo_bin("detector").unwrap()
+}
+
+#[test]
+fn generate_train_detect_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (test, model) = fleet(dir.path());
+    let results = dir.path().join("results");
+    detector()
+        .args(["metrics", "-i"])
+        .arg(test.join("metrics.csv"))
+        .arg("-m")
+        .arg(&model)
+        .arg("-o")
+        .arg(&results)
+        .arg("--labels")
+        .arg(test.join("labels.csv"))
+        .assert()
+        .success()
+        .stderr(contains("incidents found"));
+
+    // One scores row per input row, in order.
+    let input_rows = fs::read_to_string(test.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    let scores = fs::read_to_string(results.join("scores.csv")).unwrap();
+    assert_eq!(scores.lines().count(), input_rows);
+    assert!(scores.starts_with("timestamp,host,score,threshold,anomaly,cpu_share,"));
+
+    let e: serde_json::Value =
+        serde_json::from_slice(&fs::read(results.join("evaluation.json")).unwrap()).unwrap();
+    let m = &e["model"];
+    let b = &e["baseline"];
+    let incidents = m["incidents"].as_u64().unwrap();
+    let found = m["incidents_found"].as_u64().unwrap();
+    let fa = m["false_alarms_per_host_day"].as_f64().unwrap();
+    assert!(incidents >= 10, "{e}");
+    // Measured on this seed: 19/41 found (the model misses flatlines, network partitions
+    // and crash loops; see the README) against the baseline's 10/41. The bar is set below
+    // the measurement so it holds for the documented behaviour, not a lucky run.
+    assert!(
+        5 * found >= 2 * incidents,
+        "too few incidents found: {found}/{incidents}\n{e}"
+    );
+    assert!(
+        found > b["incidents_found"].as_u64().unwrap(),
+        "the model must find more incidents than the baseline\n{e}"
+    );
+    assert!(fa < 0.5, "too many false alarms: {fa} per host-day\n{e}");
+    assert!(
+        m["event_f1"].as_f64().unwrap() > b["event_f1"].as_f64().unwrap(),
+        "the model must beat the per-hour z-score baseline\n{e}"
+    );
+
+    // Every anomaly has top metrics and an explanation naming its host.
+    let mut reader = csv::Reader::from_path(results.join("anomalies.csv")).unwrap();
+    let mut n = 0;
+    for r in reader.records() {
+        let r = r.unwrap();
+        n += 1;
+        assert!(!r[6].is_empty(), "no top metrics: {r:?}");
+        assert!(r[7].contains(&format!("on {}", &r[0])), "{r:?}");
+    }
+    assert!(n > 0);
+
+    // `detector eval` on the written scores gives the same evaluation.
+    detector()
+        .args(["eval", "--scores"])
+        .arg(results.join("scores.csv"))
+        .arg("--labels")
+        .arg(test.join("labels.csv"))
+        .arg("--out")
+        .arg(dir.path().join("again"))
+        .assert()
+        .success();
+    let again: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("again/evaluation.json")).unwrap())
+            .unwrap();
+    assert_eq!(again, e);
+
+    bad_inputs(dir.path(), &test, &model);
+}
+
+fn fails(dir: &Path, input: &Path, model: &Path, needle: &str) {
+    detector()
+        .args(["metrics", "-q", "-i"])
+        .arg(input)
+        .arg("-m")
+        .arg(model)
+        .arg("-o")
+        .arg(dir.join("bad-results"))
+        .assert()
+        .code(2)
+        .stderr(contains(needle));
+    assert!(
+        !dir.join("bad-results/scores.csv").exists(),
+        "a failed run left a scores.csv"
+    );
+}
+
+/// Rewrites the first `n` data rows of the test metrics through `edit`.
+fn variant(
+    dir: &Path,
+    test: &Path,
+    name: &str,
+    n: usize,
+    edit: impl Fn(&str) -> Option<String>,
+) -> PathBuf {
+    let text = fs::read_to_string(test.join("metrics.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = String::new();
+    let header = lines.next().unwrap();
+    if let Some(h) = edit(header) {
+        out.push_str(&h);
+        out.push('\n');
+    }
+    for l in lines.take(n) {
+        if let Some(l) = edit(l) {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    let p = dir.join(name);
+    fs::write(&p, out).unwrap();
+    p
+}
+
+fn bad_inputs(dir: &Path, test: &Path, model: &Path) {
+    // Columns that differ from the model's.
+    let p = variant(dir, test, "cols.csv", 100, |l| {
+        Some(
+            l.rsplitn(3, ',')
+                .skip(1)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+    });
+    fails(dir, &p, model, "lacks");
+    // An empty file.
+    let p = dir.join("empty.csv");
+    fs::write(&p, "").unwrap();
+    fails(dir, &p, model, "empty");
+    // An unknown host.
+    let p = variant(dir, test, "host.csv", 50, |l| {
+        Some(l.replacen("web-1", "web-99", 1))
+    });
+    fails(dir, &p, model, "unknown host \"web-99\"");
+    // Another step: every fifth row of one host (5 minutes for a 1-minute model).
+    let text = fs::read_to_string(test.join("metrics.csv")).unwrap();
+    let mut out: Vec<&str> = vec![text.lines().next().unwrap()];
+    out.extend(
+        text.lines()
+            .filter(|l| l.contains(",web-1,"))
+            .step_by(5)
+            .take(100),
+    );
+    let p = dir.join("step.csv");
+    fs::write(&p, out.join("\n") + "\n").unwrap();
+    fails(dir, &p, model, "apart");
+    // A malformed value names file and line; --skip-bad-lines counts it instead.
+    let p = variant(dir, test, "value.csv", 200, |l| {
+        Some(if l.starts_with("2") && l.contains(",db-1,") {
+            l.replacen(",db-1,", ",db-1,oops", 1)
+        } else {
+            l.to_string()
+        })
+    });
+    fails(dir, &p, model, "value.csv:");
+    detector()
+        .args(["metrics", "--skip-bad-lines", "-i"])
+        .arg(&p)
+        .arg("-m")
+        .arg(model)
+        .arg("-o")
+        .arg(dir.join("skipped"))
+        .assert()
+        .success();
+    let s: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("skipped/summary.json")).unwrap()).unwrap();
+    assert!(s["report"]["skipped_lines"].as_u64().unwrap() > 0, "{s}");
+    // Model directories: missing, and from another format version.
+    fails(
+        dir,
+        &test.join("metrics.csv"),
+        &dir.join("nope"),
+        "does not exist",
+    );
+    let other = dir.join("old-model");
+    fs::create_dir_all(&other).unwrap();
+    for f in fs::read_dir(model).unwrap() {
+        let f = f.unwrap().path();
+        fs::copy(&f, other.join(f.file_name().unwrap())).unwrap();
+    }
+    let manifest = fs::read_to_string(other.join("manifest.json")).unwrap();
+    fs::write(
+        other.join("manifest.json"),
+        manifest.replace("\"format_version\": 2", "\"format_version\": 1"),
+    )
+    .unwrap();
+    fails(
+        dir,
+        &test.join("metrics.csv"),
+        &other,
+        "train the model again",
+    );
+}
