@@ -66,10 +66,10 @@ impl Smoother {
         }
         self.recent.push_back(score);
         self.sum += f64::from(score);
-        if self.recent.len() > self.n {
-            if let Some(old) = self.recent.pop_front() {
-                self.sum -= f64::from(old);
-            }
+        if self.recent.len() > self.n
+            && let Some(old) = self.recent.pop_front()
+        {
+            self.sum -= f64::from(old);
         }
         (self.sum / self.recent.len() as f64) as f32
     }

@@ -684,9 +684,9 @@ impl<'a> Detector<'a> {
                     let prev: Vec<f32> = grp.ring.iter().rev().take(w).rev().copied().collect();
                     for j in 1..k {
                         let f = j as f32 / k as f32;
-                        for c in 0..w {
-                            let p = prev.get(c).copied().unwrap_or(scaled[c]);
-                            grp.ring.push_back(p + f * (scaled[c] - p));
+                        for (c, &x) in scaled.iter().enumerate() {
+                            let p = prev.get(c).copied().unwrap_or(x);
+                            grp.ring.push_back(p + f * (x - p));
                         }
                         self.report.filled_steps += 1;
                     }
