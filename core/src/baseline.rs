@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Samples an hour needs before its own statistics outweigh the group's overall ones.
+/// Samples an hour needs before its own statistics outweigh the group's pooled ones.
 const SHRINK: f64 = 20.0;
 
 /// Running mean and variance (Welford) per column.
@@ -108,18 +108,33 @@ impl HourProfileFit {
     pub fn finish(self) -> HourProfile {
         let width = self.width;
         let stats = |(all, hours): &(Moments, Vec<Moments>)| {
+            // What an hour with few samples falls back on: the spread within hours
+            // (pooled over the hours that have one), not the overall spread, which also
+            // holds the differences between hours.
+            let within: Vec<f64> = (0..width)
+                .map(|c| {
+                    let (mut num, mut den) = (0.0, 0.0);
+                    for h in hours.iter().filter(|h| h.n > 1.0) {
+                        num += h.var(c) * (h.n - 1.0);
+                        den += h.n - 1.0;
+                    }
+                    if den >= 2.0 { num / den } else { all.var(c) }
+                })
+                .collect();
             let mut mean = Vec::with_capacity(24);
             let mut std = Vec::with_capacity(24);
             for h in hours {
                 let w = h.n / (h.n + SHRINK);
+                // The level needs far fewer samples than the spread.
+                let wm = h.n / (h.n + 1.0);
                 let mut m = Vec::with_capacity(width);
                 let mut s = Vec::with_capacity(width);
                 for c in 0..width {
-                    let mu = w * h.mean[c] + (1.0 - w) * all.mean[c];
+                    let mu = wm * h.mean[c] + (1.0 - wm) * all.mean[c];
                     // Shrunk variance: the hour's spread around the shrunk mean, pulled
                     // towards the overall variance.
                     let own = h.var(c) + (h.mean[c] - mu).powi(2);
-                    let var = w * own + (1.0 - w) * all.var(c);
+                    let var = w * own + (1.0 - w) * within[c];
                     let floor = (0.01 * all.mean[c].abs()).max(1e-3);
                     m.push(mu);
                     s.push(var.sqrt().max(floor));
