@@ -129,12 +129,12 @@ impl HourProfileFit {
                 let wm = h.n / (h.n + 1.0);
                 let mut m = Vec::with_capacity(width);
                 let mut s = Vec::with_capacity(width);
-                for c in 0..width {
+                for (c, pooled) in within.iter().enumerate() {
                     let mu = wm * h.mean[c] + (1.0 - wm) * all.mean[c];
                     // Shrunk variance: the hour's spread around the shrunk mean, pulled
-                    // towards the overall variance.
+                    // towards the pooled within-hour variance.
                     let own = h.var(c) + (h.mean[c] - mu).powi(2);
-                    let var = w * own + (1.0 - w) * within[c];
+                    let var = w * own + (1.0 - w) * pooled;
                     let floor = (0.01 * all.mean[c].abs()).max(1e-3);
                     m.push(mu);
                     s.push(var.sqrt().max(floor));
