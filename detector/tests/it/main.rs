@@ -178,16 +178,11 @@ fn variant(
 
 fn bad_inputs(dir: &Path, test: &Path, model: &Path) {
     // Columns that differ from the model's.
+    // Columns that differ from the model's: net_out (the next-to-last field) dropped.
     let p = variant(dir, test, "cols.csv", 100, |l| {
-        Some(
-            l.rsplitn(3, ',')
-                .skip(1)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join(","),
-        )
+        let mut f: Vec<&str> = l.split(',').collect();
+        f.remove(f.len() - 2);
+        Some(f.join(","))
     });
     fails(dir, &p, model, "lacks");
     // An empty file.
