@@ -85,12 +85,8 @@ pub enum NabError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: invalid JSON at byte {offset}: {message}")]
-    Json {
-        path: PathBuf,
-        offset: usize,
-        message: String,
-    },
+    #[error("{path}: invalid JSON: {message}")]
+    Json { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Csv { path: PathBuf, message: String },
     #[error(
@@ -595,162 +591,31 @@ fn parse_time(text: &str) -> Option<i64> {
     (t.timestamp_subsec_nanos() == 0).then_some(t.timestamp())
 }
 
-/// A byte-offset error from the JSON reader.
-type JsonResult<T> = Result<T, (usize, String)>;
+/// `{"file": [["start", "end"], ...], ...}` as written, keys in file order, so that a
+/// key given twice is caught rather than silently overwritten.
+struct WindowJson(Vec<(String, Vec<(String, String)>)>);
 
-/// A minimal JSON reader for the shapes NAB's label files use: objects, arrays, strings.
-struct Json<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Json<'_> {
-    /// An error at the current position.
-    fn fail<T>(&self, message: impl Into<String>) -> JsonResult<T> {
-        Err((self.pos, message.into()))
-    }
-
-    /// Skips whitespace.
-    fn skip_space(&mut self) {
-        while matches!(self.bytes.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    /// Consumes `c` (after whitespace) if it is next.
-    fn eat(&mut self, c: u8) -> bool {
-        self.skip_space();
-        let found = self.bytes.get(self.pos) == Some(&c);
-        if found {
-            self.pos += 1;
-        }
-        found
-    }
-
-    /// Consumes `c` or fails.
-    fn expect(&mut self, c: u8) -> JsonResult<()> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            self.fail(format!("expected '{}'", c as char))
-        }
-    }
-
-    /// Reads `open item (, item)* close` or `open close`.
-    fn seq(
-        &mut self,
-        open: u8,
-        close: u8,
-        mut item: impl FnMut(&mut Self) -> JsonResult<()>,
-    ) -> JsonResult<()> {
-        self.expect(open)?;
-        if self.eat(close) {
-            return Ok(());
-        }
-        loop {
-            item(self)?;
-            if self.eat(close) {
-                return Ok(());
+impl<'de> serde::Deserialize<'de> for WindowJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = WindowJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of file names to [start, end] windows")
             }
-            self.expect(b',')?;
-        }
-    }
-
-    /// Reads a string, with JSON escapes (no surrogate pairs).
-    fn string(&mut self) -> JsonResult<String> {
-        self.expect(b'"')?;
-        let mut out = Vec::new();
-        loop {
-            let Some(&c) = self.bytes.get(self.pos) else {
-                return self.fail("unterminated string");
-            };
-            self.pos += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let ch = self.escape()?;
-                    out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WindowJson, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
                 }
-                0..0x20 => return self.fail("control character in string"),
-                c => out.push(c),
+                Ok(WindowJson(entries))
             }
         }
-        String::from_utf8(out).or_else(|_| self.fail("string is not UTF-8"))
+        d.deserialize_map(Entries)
     }
-
-    /// Reads the escape after a backslash.
-    fn escape(&mut self) -> JsonResult<char> {
-        let Some(&e) = self.bytes.get(self.pos) else {
-            return self.fail("unterminated escape");
-        };
-        self.pos += 1;
-        Ok(match e {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let hex = self.bytes.get(self.pos..self.pos + 4);
-                let code = hex
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u32::from_str_radix(h, 16).ok());
-                match code.and_then(char::from_u32) {
-                    Some(ch) => {
-                        self.pos += 4;
-                        ch
-                    }
-                    None => return self.fail("bad or surrogate \\u escape"),
-                }
-            }
-            _ => return self.fail("bad escape"),
-        })
-    }
-
-    /// Fails unless only whitespace remains.
-    fn end(&mut self) -> JsonResult<()> {
-        self.skip_space();
-        if self.pos == self.bytes.len() {
-            Ok(())
-        } else {
-            self.fail("trailing characters")
-        }
-    }
-}
-
-/// Parses `{"file": [["start", "end"], ...], ...}` into text windows.
-fn parse_window_json(text: &str) -> JsonResult<BTreeMap<String, Vec<(String, String)>>> {
-    let mut json = Json {
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
-    let mut map = BTreeMap::new();
-    json.seq(b'{', b'}', |json| {
-        let key = json.string()?;
-        json.expect(b':')?;
-        let mut windows = Vec::new();
-        json.seq(b'[', b']', |json| {
-            let mut pair = Vec::new();
-            json.seq(b'[', b']', |json| {
-                pair.push(json.string()?);
-                Ok(())
-            })?;
-            match <[String; 2]>::try_from(pair) {
-                Ok([start, end]) => windows.push((start, end)),
-                Err(_) => return json.fail("a window must be [start, end]"),
-            }
-            Ok(())
-        })?;
-        if map.insert(key.clone(), windows).is_some() {
-            return json.fail(format!("duplicate key {key:?}"));
-        }
-        Ok(())
-    })?;
-    json.end()?;
-    Ok(map)
 }
 
 /// Reads NAB's `labels/combined_windows.json`: data-file path → windows `(start, end)`,
@@ -760,13 +625,16 @@ pub fn read_windows(path: &Path) -> Result<BTreeMap<String, Vec<(i64, i64)>>, Na
         path: path.to_path_buf(),
         source,
     })?;
-    let raw = parse_window_json(&text).map_err(|(offset, message)| NabError::Json {
+    let json_err = |message: String| NabError::Json {
         path: path.to_path_buf(),
-        offset,
         message,
-    })?;
+    };
+    let raw: WindowJson = serde_json::from_str(&text).map_err(|e| json_err(e.to_string()))?;
     let mut out = BTreeMap::new();
-    for (key, windows) in raw {
+    for (key, windows) in raw.0 {
+        if out.contains_key(&key) {
+            return Err(json_err(format!("duplicate key {key:?}")));
+        }
         let time = |text: &str| {
             parse_time(text).ok_or_else(|| NabError::Timestamp {
                 file: format!("{}: {key}", path.display()),
