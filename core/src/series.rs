@@ -152,7 +152,8 @@ impl Table {
     }
 }
 
-const TIME_NAMES: [&str; 5] = ["timestamp", "time", "ts", "date", "datetime"];
+/// The names a time column is recognised by, in order of preference.
+pub const TIME_NAMES: [&str; 5] = ["timestamp", "time", "ts", "date", "datetime"];
 const DEFAULT_MAX_FILL: usize = 12;
 
 struct RawRow {

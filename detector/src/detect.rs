@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::explain::{MetricStats, explain, top_metrics};
 use vigil_core::score::{Smoother, point_score, smoothed_scores};
-use vigil_core::series::BadLines;
+use vigil_core::series::{BadLines, DataError, TIME_NAMES};
 use vigil_core::threshold::{Method, Threshold};
 use vigil_core::time::parse_timestamp;
 use vigil_core::window::WindowSpec;
@@ -26,8 +26,6 @@ use vigil_trainer::artifact::ModelDir;
 use vigil_trainer::data::Batch;
 use vigil_trainer::scoring::{point_errors, rows_needed};
 
-/// Names the time column may have when the model's own name is not in the file.
-const TIME_NAMES: [&str; 5] = ["timestamp", "time", "ts", "date", "datetime"];
 /// Rows of a group's recent normal history that explanations compare a stretch with.
 const REFERENCE_ROWS: usize = 120;
 /// Deltas a group's step is checked on.
@@ -79,20 +77,9 @@ impl Default for Options {
 /// Why detection stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
-    #[error("{path}:{line}: {message}")]
-    Line {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    /// The input could not be read (the same errors, and messages, as the trainer's reader).
+    #[error(transparent)]
+    Data(#[from] DataError),
     #[error("cannot calibrate the {which} threshold: {message}")]
     Calibration { which: String, message: String },
     #[error("cannot write {path}: {message}")]
@@ -396,7 +383,7 @@ impl<'a> Detector<'a> {
 
     /// Reads the CSV at `path` and sends every row and anomaly to `sink`.
     pub fn run_file(&mut self, path: &Path, sink: &mut dyn Sink) -> Result<(), DetectError> {
-        let file = std::fs::File::open(path).map_err(|source| DetectError::Io {
+        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -444,9 +431,12 @@ impl<'a> Detector<'a> {
         reader: &mut csv::Reader<R>,
         path: &Path,
     ) -> Result<Layout, DetectError> {
-        let file_err = |message: String| DetectError::File {
-            path: path.to_path_buf(),
-            message,
+        let file_err = |message: String| -> DetectError {
+            DataError::File {
+                path: path.to_path_buf(),
+                message,
+            }
+            .into()
         };
         let headers: Vec<String> = reader
             .headers()
@@ -536,11 +526,12 @@ impl<'a> Detector<'a> {
 
     fn bad_line(&mut self, path: &Path, line: u64, message: String) -> Result<(), DetectError> {
         match self.options.bad_lines {
-            BadLines::Fail => Err(DetectError::Line {
+            BadLines::Fail => Err(DataError::Line {
                 path: path.to_path_buf(),
                 line,
                 message: format!("{message} (--skip-bad-lines skips and counts such lines)"),
-            }),
+            }
+            .into()),
             BadLines::Skip => {
                 self.report.skipped_lines += 1;
                 let reason: String = message
@@ -569,14 +560,14 @@ impl<'a> Detector<'a> {
                 .map(String::as_str)
                 .take(12)
                 .collect();
-            return Err(DetectError::Line {
+            return Err(DataError::Line {
                 path: path.to_path_buf(),
                 line,
                 message: format!(
                     "unknown host {name:?}: the model was trained on {} (--allow-new-hosts scores new hosts with the fleet's statistics)",
                     known.join(", ")
                 ),
-            });
+            }.into());
         }
         let g = self.groups.len();
         self.groups.push(Group {
@@ -613,14 +604,14 @@ impl<'a> Detector<'a> {
             } else {
                 format!(" for {}", group.name)
             };
-            return Err(DetectError::File {
+            return Err(DataError::File {
                 path: path.to_path_buf(),
                 message: format!(
                     "the rows are {} apart{host}, but the model was trained on a step of {}: resample the data or train a model on this step",
                     crate::explain::duration(median),
                     crate::explain::duration(step)
                 ),
-            });
+            }.into());
         }
         Ok(())
     }
@@ -963,10 +954,11 @@ impl<'a> Detector<'a> {
             self.check_step(path, g)?;
         }
         if self.report.rows == 0 {
-            return Err(DetectError::File {
+            return Err(DataError::File {
                 path: path.to_path_buf(),
                 message: "no data rows (only a header)".into(),
-            });
+            }
+            .into());
         }
         self.score_block();
         self.decide(sink)?;

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::explain::duration;
+use vigil_core::series::TIME_NAMES;
 use vigil_core::time::parse_timestamp;
 
 /// A labelled incident.
@@ -44,7 +45,6 @@ pub enum EvalError {
 }
 
 const LABEL_NAMES: [&str; 4] = ["label", "anomaly", "is_anomaly", "labels"];
-const TIME_NAMES: [&str; 5] = ["timestamp", "time", "ts", "date", "datetime"];
 
 /// Reads labels as intervals, whichever of the two forms the file has.
 pub fn read_labels(path: &Path) -> Result<Vec<Interval>, EvalError> {

@@ -29,8 +29,6 @@ pub enum Error {
     Model(#[from] ModelDirError),
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
-    #[error(transparent)]
-    Data(#[from] vigil_core::series::DataError),
     #[error("cannot create {path}: {source}")]
     OutDir {
         path: PathBuf,

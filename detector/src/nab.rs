@@ -78,10 +78,13 @@ pub struct NabReport {
 }
 
 fn nab_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Detect(crate::detect::DetectError::File {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    Error::Detect(
+        vigil_core::series::DataError::File {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+        .into(),
+    )
 }
 
 /// The first row of every run of alarms.
@@ -161,7 +164,8 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
             .take(prob + 1)
             .flat_map(|l| [l, "\n"])
             .collect();
-        let table = read_table_from(head.as_bytes(), &path, &ReadOptions::default())?;
+        let table = read_table_from(head.as_bytes(), &path, &ReadOptions::default())
+            .map_err(crate::detect::DetectError::from)?;
         let mut config = job.config.clone();
         config.window = config.window.min(prob / 10).max(4);
         let model = train_table(table, &config, &mut ())
@@ -320,11 +324,4 @@ pub fn render(r: &NabReport, n: usize) -> String {
         );
     }
     s
-}
-
-/// The files a run would use (for tests and the CLI's messages).
-pub fn corpus(benchmarks: &Path, prefix: &str) -> Result<Vec<NabFile>, Error> {
-    Ok(load_corpus(benchmarks, prefix)
-        .map_err(|e| nab_err(benchmarks, e))?
-        .0)
 }
