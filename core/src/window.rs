@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::series::Table;
+use crate::series::{Segment, Series, Table};
 
 /// A window of `length` steps every `stride` steps; forecasters also need `horizon` steps
 /// after the window (0 for reconstruction models).
@@ -72,31 +72,37 @@ pub fn split_in_time(
     (train, valid)
 }
 
+/// The steps on the training side of [`split_in_time`]'s cut: (series, segment, step
+/// index in the segment), in order.
+pub fn training_steps(
+    table: &Table,
+    train_fraction: f64,
+) -> impl Iterator<Item = (&Series, &Segment, usize)> {
+    table.series.iter().flat_map(move |series| {
+        let total: usize = series.segments.iter().map(|s| s.len()).sum();
+        let cut = (total as f64 * train_fraction).round() as usize;
+        let mut offset = 0;
+        series.segments.iter().flat_map(move |seg| {
+            let n = seg.len().min(cut.saturating_sub(offset));
+            offset += seg.len();
+            (0..n).map(move |i| (series, seg, i))
+        })
+    })
+}
+
 /// The steps (row-major values) of the training side of [`split_in_time`]'s cut, for
 /// fitting the scaler on training data only.
 pub fn training_rows(table: &Table, train_fraction: f64) -> Vec<&[f32]> {
     let w = table.width();
-    let mut rows = Vec::new();
-    for series in &table.series {
-        let total: usize = series.segments.iter().map(|s| s.len()).sum();
-        let cut = (total as f64 * train_fraction).round() as usize;
-        let mut offset = 0;
-        for seg in &series.segments {
-            for i in 0..seg.len() {
-                if offset + i < cut {
-                    rows.push(&seg.values[i * w..(i + 1) * w]);
-                }
-            }
-            offset += seg.len();
-        }
-    }
-    rows
+    training_steps(table, train_fraction)
+        .map(|(_, seg, i)| &seg.values[i * w..(i + 1) * w])
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::series::{ReadReport, Segment, Series};
+    use crate::series::ReadReport;
     use proptest::prelude::*;
 
     fn table(lens: &[usize]) -> Table {

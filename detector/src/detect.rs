@@ -416,10 +416,7 @@ impl<'a> Detector<'a> {
             }
             let line = record.position().map_or(0, |p| p.line());
             match self.parse(&record, &layout, &mut values) {
-                Ok((group, time)) => {
-                    let group = group.to_string();
-                    self.push(path, line, &group, time, &values, sink)?
-                }
+                Ok((group, time)) => self.push(path, line, group, time, &values, sink)?,
                 Err(message) => self.bad_line(path, line, message)?,
             }
         }

@@ -23,7 +23,7 @@ use training::{History, Progress, score, train};
 use vigil_core::baseline::{HourProfile, HourProfileFit};
 use vigil_core::score::column_means;
 use vigil_core::series::{DataError, ReadOptions, Table, read_table};
-use vigil_core::window::{WindowSpec, split_in_time};
+use vigil_core::window::{WindowSpec, split_in_time, training_steps};
 
 /// Why training did not produce a model.
 #[derive(Debug, thiserror::Error)]
@@ -147,18 +147,10 @@ pub fn train_table(
 fn fit_baseline(table: &Table, train_fraction: f64) -> HourProfile {
     let w = table.width();
     let mut fit = HourProfileFit::new(w);
-    for series in &table.series {
-        let total: usize = series.segments.iter().map(|s| s.len()).sum();
-        let cut = (total as f64 * train_fraction).round() as usize;
-        let mut offset = 0;
-        for seg in &series.segments {
-            for i in 0..seg.len().min(cut.saturating_sub(offset)) {
-                if !seg.filled[i] {
-                    let time = seg.start + i as i64 * table.step;
-                    fit.push(&series.group, time, &seg.values[i * w..(i + 1) * w]);
-                }
-            }
-            offset += seg.len();
+    for (series, seg, i) in training_steps(table, train_fraction) {
+        if !seg.filled[i] {
+            let time = seg.start + i as i64 * table.step;
+            fit.push(&series.group, time, &seg.values[i * w..(i + 1) * w]);
         }
     }
     fit.finish()
