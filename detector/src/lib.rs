@@ -4,8 +4,11 @@
 //! - [`detect`]: the streaming scorer and alarm logic;
 //! - [`explain`]: sentences derived from an anomalous stretch's data;
 //! - [`output`]: `scores.csv` and `anomalies.csv`;
-//! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline.
+//! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline;
+//! - [`charts`]: the error histogram, per host and month metrics with anomalies shaded, and
+//!   the score coloured by its top metric.
 
+pub mod charts;
 pub mod detect;
 pub mod eval;
 pub mod explain;
@@ -29,6 +32,8 @@ pub enum Error {
     Model(#[from] ModelDirError),
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    #[error(transparent)]
+    Chart(#[from] vigil_plot::PlotError),
     #[error("cannot create {path}: {source}")]
     OutDir {
         path: PathBuf,
@@ -44,6 +49,8 @@ pub struct MetricsJob<'a> {
     pub options: Options,
     /// Labels to evaluate against (intervals or per-row 0/1).
     pub labels: Option<&'a Path>,
+    /// Charts into `out/charts/`, or none.
+    pub charts: Option<charts::ChartOptions>,
 }
 
 /// What a run produced.
@@ -58,6 +65,10 @@ pub struct Summary {
     pub seconds: f64,
     pub points_per_second: f64,
     pub evaluation: Option<eval::Evaluation>,
+    /// Chart files written (relative to the output folder).
+    pub charts: Vec<PathBuf>,
+    /// Hosts without charts of their own (past `ChartOptions::max_hosts`).
+    pub hosts_without_charts: usize,
 }
 
 /// Scores `job.input` with the model in `job.model_dir` and writes `scores.csv` and
@@ -78,11 +89,31 @@ pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
     )?;
     let mut anomalies = AnomaliesCsv::create(&job.out.join("anomalies.csv"), 100_000)?;
     let labels = job.labels.map(eval::read_labels).transpose()?;
-    let mut evaluator = labels.map(eval::Evaluator::new);
+    let mut chart_sink = job.charts.clone().map(|options| {
+        let v = &model.validation;
+        let validation = vigil_core::score::smoothed_scores(
+            &v.model_errors,
+            model.data.columns.len(),
+            &v.column_means,
+            &v.runs,
+            job.options.smooth,
+        );
+        charts::ChartSink::new(
+            &model.data.columns,
+            model.data.step,
+            calibration.model.value,
+            &validation,
+            options,
+        )
+    });
+    let mut evaluator = labels.clone().map(eval::Evaluator::new);
     let mut detector = Detector::new(&model, &job.options, &calibration);
     let mut sinks: Vec<&mut dyn detect::Sink> = vec![&mut scores, &mut anomalies];
     if let Some(e) = evaluator.as_mut() {
         sinks.push(e);
+    }
+    if let Some(c) = chart_sink.as_mut() {
+        sinks.push(c);
     }
     detector.run_file(job.input, &mut Fanout(sinks))?;
     scores.commit()?;
@@ -91,6 +122,17 @@ pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
     if let Some(e) = &evaluation {
         write_evaluation(job.out, e, model.config.model.name())?;
     }
+    let (charts, hosts_without_charts) = match &chart_sink {
+        Some(sink) => {
+            let files = sink.render(&job.out.join("charts"), labels.as_deref().unwrap_or(&[]))?;
+            let relative = files
+                .iter()
+                .map(|f| f.strip_prefix(job.out).unwrap_or(f).to_path_buf())
+                .collect();
+            (relative, sink.hosts_left_out)
+        }
+        None => (Vec::new(), 0),
+    };
     let seconds = started.elapsed().as_secs_f64();
     let report = detector.report.clone();
     let summary = Summary {
@@ -103,6 +145,8 @@ pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
         report,
         seconds,
         evaluation,
+        charts,
+        hosts_without_charts,
     };
     write_json(&job.out.join("summary.json"), &summary)?;
     Ok(summary)

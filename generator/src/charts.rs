@@ -6,14 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
 use rayon::prelude::*;
 
 use crate::incident::{INCIDENT_KINDS, Incident};
 use crate::scenario::{Role, Scenario};
 use vigil_core::METRICS;
 use vigil_plot::{
-    Band, Histogram, Panel, PlotError, Span, TimeChart, render_histograms, render_time_chart,
+    Buckets, Histogram, Panel, PlotError, Span, TimeChart, months, render_histograms,
+    render_time_chart,
 };
 
 /// Fine bins collected while simulating; charts merge them into about [`CHART_BINS`] over
@@ -23,26 +23,9 @@ const CHART_BINS: usize = 50;
 /// Network histograms stop here; faster samples go into the last bin.
 const NET_HIST_MAX: f64 = 1000.0;
 
-#[derive(Clone, Copy)]
-struct Bucket {
-    lo: [f32; 5],
-    hi: [f32; 5],
-    sum: [f64; 5],
-    n: u32,
-}
-
-const EMPTY: Bucket = Bucket {
-    lo: [f32::INFINITY; 5],
-    hi: [f32::NEG_INFINITY; 5],
-    sum: [0.0; 5],
-    n: 0,
-};
-
 /// One host's running summary.
 pub struct HostCharts {
-    origin: i64,
-    bucket_secs: i64,
-    buckets: Vec<Bucket>,
+    buckets: Buckets,
     hist: Vec<[u64; FINE_BINS]>,
 }
 
@@ -60,44 +43,18 @@ impl HostCharts {
         let span = tl.end() - tl.start;
         // About 1,500 points a month-wide chart, never finer than the sampling interval.
         let bucket_secs = (span / 1500).clamp(tl.interval, 1800).max(tl.interval);
-        let n = (span / bucket_secs + 1) as usize;
         HostCharts {
-            origin: tl.start,
-            bucket_secs,
-            buckets: vec![EMPTY; n],
+            buckets: Buckets::new(tl.start, bucket_secs, 5),
             hist: vec![[0; FINE_BINS]; 5],
         }
     }
 
     pub fn add(&mut self, t: i64, v: &[f64; 5]) {
-        let i = ((t - self.origin) / self.bucket_secs) as usize;
-        if let Some(b) = self.buckets.get_mut(i) {
-            for (m, &x) in v.iter().enumerate() {
-                b.lo[m] = b.lo[m].min(x as f32);
-                b.hi[m] = b.hi[m].max(x as f32);
-                b.sum[m] += x;
-            }
-            b.n += 1;
-        }
+        self.buckets.add(t, v.iter().copied());
         for (m, &x) in v.iter().enumerate() {
             let bin = ((x / hist_max(m)) * FINE_BINS as f64) as usize;
             self.hist[m][bin.min(FINE_BINS - 1)] += 1;
         }
-    }
-
-    fn band(&self, m: usize, from: i64, to: i64) -> Band {
-        let mut band = Band::default();
-        for (i, b) in self.buckets.iter().enumerate() {
-            let t = self.origin + i as i64 * self.bucket_secs;
-            if b.n == 0 || t < from || t >= to {
-                continue;
-            }
-            band.t.push(t);
-            band.lo.push(f64::from(b.lo[m]));
-            band.hi.push(f64::from(b.hi[m]));
-            band.mid.push(b.sum[m] / f64::from(b.n));
-        }
-        band
     }
 }
 
@@ -151,35 +108,6 @@ fn kind_color(inc: &Incident) -> usize {
         .iter()
         .position(|k| *k == inc.kind)
         .unwrap_or(0)
-}
-
-/// Month boundaries covering `[start, end)`.
-fn months(start: i64, end: i64) -> Vec<(i64, i64, String)> {
-    let mut out = Vec::new();
-    let Some(mut d) = DateTime::from_timestamp(start, 0) else {
-        return out;
-    };
-    while d.timestamp() < end {
-        let first = Utc
-            .with_ymd_and_hms(d.year(), d.month(), 1, 0, 0, 0)
-            .single();
-        let (y, m) = if d.month() == 12 {
-            (d.year() + 1, 1)
-        } else {
-            (d.year(), d.month() + 1)
-        };
-        let Some(next) = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single() else {
-            break;
-        };
-        let from = first.map_or(start, |f| f.timestamp()).max(start);
-        out.push((
-            from,
-            next.timestamp().min(end),
-            d.format("%Y-%m").to_string(),
-        ));
-        d = next;
-    }
-    out
 }
 
 /// Writes `distributions.png` and `<host>/<YYYY-MM>.png` under `dir`; returns the files.
@@ -254,9 +182,9 @@ pub fn render(
                 .map(|(m, metric)| Panel {
                     title: metric.name().to_string(),
                     unit: metric.unit().to_string(),
-                    band: hosts[*h].band(m, *from, *to),
+                    band: hosts[*h].buckets.band(m, *from, *to),
                     y_range: metric.is_percent().then_some((0.0, 100.0)),
-                    color: 0,
+                    ..Panel::default()
                 })
                 .collect();
             let spans = incidents
@@ -283,21 +211,4 @@ pub fn render(
         .collect::<Result<Vec<_>, PlotError>>()?;
     written.extend(files);
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_split_at_calendar_boundaries() {
-        let start = 1_767_225_600 + 10 * 86_400; // 2026-01-11
-        let end = start + 40 * 86_400; // 2026-02-20
-        let m = months(start, end);
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[0].0, start);
-        assert_eq!(m[0].2, "2026-01");
-        assert_eq!(m[1].0, 1_769_904_000); // 2026-02-01
-        assert_eq!(m[1].1, end);
-    }
 }

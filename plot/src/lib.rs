@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Once;
 
-use chrono::DateTime;
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -35,6 +35,36 @@ fn register_font() {
         // The font is compiled in; a failure here would be a build defect, caught by tests.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
     });
+}
+
+/// Calendar months (UTC) covering `[start, end)`: `(from, to, "YYYY-MM")`, the first and
+/// last clipped to the range.
+pub fn months(start: i64, end: i64) -> Vec<(i64, i64, String)> {
+    let mut out = Vec::new();
+    let Some(mut d) = DateTime::from_timestamp(start, 0) else {
+        return out;
+    };
+    while d.timestamp() < end {
+        let first = Utc
+            .with_ymd_and_hms(d.year(), d.month(), 1, 0, 0, 0)
+            .single();
+        let (y, m) = if d.month() == 12 {
+            (d.year() + 1, 1)
+        } else {
+            (d.year(), d.month() + 1)
+        };
+        let Some(next) = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single() else {
+            break;
+        };
+        let from = first.map_or(start, |f| f.timestamp()).max(start);
+        out.push((
+            from,
+            next.timestamp().min(end),
+            d.format("%Y-%m").to_string(),
+        ));
+        d = next;
+    }
+    out
 }
 
 /// A colour from a fixed, colour-blind friendly palette (Okabe–Ito), cycling.
@@ -79,8 +109,112 @@ pub struct Band {
     pub hi: Vec<f64>,
 }
 
+/// Summarises a stream of rows (`columns` values at a time) into fixed-width time buckets
+/// — lowest, mean and highest per column — so charts cost no second pass over the data.
+/// Memory grows with the time covered divided by the bucket width, not with the rows.
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    origin: i64,
+    width: i64,
+    columns: usize,
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+    sum: Vec<f64>,
+    n: Vec<u32>,
+}
+
+impl Buckets {
+    /// Buckets of `width` seconds starting at `origin`; times before `origin` are ignored.
+    pub fn new(origin: i64, width: i64, columns: usize) -> Buckets {
+        Buckets {
+            origin,
+            width: width.max(1),
+            columns,
+            lo: Vec::new(),
+            hi: Vec::new(),
+            sum: Vec::new(),
+            n: Vec::new(),
+        }
+    }
+
+    pub fn width(&self) -> i64 {
+        self.width
+    }
+
+    pub fn origin(&self) -> i64 {
+        self.origin
+    }
+
+    /// Doubles the bucket width, merging buckets pairwise (to bound memory over long inputs).
+    pub fn merge_pairs(&mut self) {
+        let buckets = self.n.len().div_ceil(2);
+        let c = self.columns;
+        for j in 0..buckets {
+            let (a, b) = (2 * j, (2 * j + 1).min(self.n.len() - 1));
+            self.n[j] = self.n[a] + if b != a { self.n[b] } else { 0 };
+            for k in 0..c {
+                let (x, y) = (a * c + k, b * c + k);
+                self.lo[j * c + k] = self.lo[x].min(self.lo[y]);
+                self.hi[j * c + k] = self.hi[x].max(self.hi[y]);
+                self.sum[j * c + k] = self.sum[x] + if b != a { self.sum[y] } else { 0.0 };
+            }
+        }
+        self.n.truncate(buckets);
+        self.lo.truncate(buckets * c);
+        self.hi.truncate(buckets * c);
+        self.sum.truncate(buckets * c);
+        self.width *= 2;
+    }
+
+    /// Adds one row; non-finite values are left out of their column.
+    pub fn add(&mut self, t: i64, values: impl IntoIterator<Item = f64>) {
+        if t < self.origin {
+            return;
+        }
+        let i = ((t - self.origin) / self.width) as usize;
+        if i >= self.n.len() {
+            self.n.resize(i + 1, 0);
+            self.lo.resize((i + 1) * self.columns, f32::INFINITY);
+            self.hi.resize((i + 1) * self.columns, f32::NEG_INFINITY);
+            self.sum.resize((i + 1) * self.columns, 0.0);
+        }
+        self.n[i] += 1;
+        for (c, x) in values.into_iter().take(self.columns).enumerate() {
+            if x.is_finite() {
+                let k = i * self.columns + c;
+                self.lo[k] = self.lo[k].min(x as f32);
+                self.hi[k] = self.hi[k].max(x as f32);
+                self.sum[k] += x;
+            }
+        }
+    }
+
+    /// Time of the last non-empty bucket's end, if any row was added.
+    pub fn end(&self) -> Option<i64> {
+        let last = self.n.iter().rposition(|&n| n > 0)?;
+        Some(self.origin + (last as i64 + 1) * self.width)
+    }
+
+    /// Column `c` over `[from, to)`: the buckets that hold at least one finite value.
+    pub fn band(&self, c: usize, from: i64, to: i64) -> Band {
+        let mut band = Band::default();
+        for (i, &n) in self.n.iter().enumerate() {
+            let t = self.origin + i as i64 * self.width;
+            let k = i * self.columns + c;
+            if n == 0 || t < from || t >= to || !self.lo[k].is_finite() {
+                continue;
+            }
+            band.t.push(t);
+            band.lo.push(f64::from(self.lo[k]));
+            band.hi.push(f64::from(self.hi[k]));
+            band.mid.push(self.sum[k] / f64::from(n));
+        }
+        band
+    }
+}
+
 /// One stacked panel of a [`TimeChart`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Panel {
     pub title: String,
     pub unit: String,
@@ -88,6 +222,14 @@ pub struct Panel {
     /// Fixed y-range (percentages), or `None` to fit the data.
     pub y_range: Option<(f64, f64)>,
     pub color: usize,
+    /// Points coloured by a [`palette`] index (e.g. a score coloured by its top metric),
+    /// with the legend entry of each colour used.
+    pub points: Vec<(i64, f64, usize)>,
+    pub point_legend: Vec<(String, usize)>,
+    /// Horizontal lines with a caption (e.g. a threshold).
+    pub hlines: Vec<(f64, String)>,
+    /// A logarithmic y axis (values ≤ 0 are not drawn).
+    pub log_y: bool,
 }
 
 /// A shaded interval, e.g. an incident, with the label that goes into the legend;
@@ -122,27 +264,47 @@ fn time_label(t: i64, span_secs: i64) -> String {
     }
 }
 
-fn fit(band: &Band, fixed: Option<(f64, f64)>) -> Range<f64> {
-    if let Some((a, b)) = fixed {
+/// The y-range of a panel in drawing coordinates (log10 of the value on a log axis): the
+/// fixed range, or one that fits the band, the points and the horizontal lines.
+fn fit(panel: &Panel, ty: &dyn Fn(f64) -> Option<f64>) -> Range<f64> {
+    if let Some((a, b)) = panel.y_range
+        && let (Some(a), Some(b)) = (ty(a), ty(b))
+    {
         return a..b;
     }
-    let lo = band
-        .lo
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(f64::INFINITY, f64::min);
-    let hi = band
-        .hi
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(f64::NEG_INFINITY, f64::max);
+    let b = &panel.band;
+    let values =
+        b.lo.iter()
+            .chain(&b.hi)
+            .copied()
+            .chain(panel.points.iter().map(|p| p.1))
+            .chain(panel.hlines.iter().map(|h| h.0))
+            .filter_map(ty);
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     if !lo.is_finite() || !hi.is_finite() {
         return 0.0..1.0;
     }
     let pad = ((hi - lo) * 0.05).max(1e-6);
-    (lo - pad).min(0.0f64.max(lo - pad))..hi + pad
+    if panel.log_y {
+        lo - pad..hi + pad
+    } else {
+        // Values that are all positive keep zero in view unless that would squash them.
+        (lo - pad).min(0.0f64.max(lo - pad))..hi + pad
+    }
+}
+
+/// A tick label for a log10 coordinate: the value itself with a few significant digits.
+fn log_label(v: f64) -> String {
+    let x = 10f64.powf(v);
+    if !(0.01..1000.0).contains(&x) {
+        format!("{x:.0e}")
+    } else if x >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
 }
 
 /// Draws `chart` as a PNG of `width` × (`panel_height` per panel).
@@ -166,7 +328,15 @@ pub fn render_time_chart(
         let span_secs = x1 - x0;
         let mut legend_done = false;
         for (area, panel) in areas.iter().zip(&chart.panels) {
-            let y = fit(&panel.band, panel.y_range);
+            let log_y = panel.log_y;
+            let ty = move |v: f64| -> Option<f64> {
+                if log_y {
+                    (v > 0.0 && v.is_finite()).then(|| v.log10())
+                } else {
+                    v.is_finite().then_some(v)
+                }
+            };
+            let y = fit(panel, &ty);
             let mut cc = ChartBuilder::on(area)
                 .margin(6)
                 .margin_right(16)
@@ -175,10 +345,13 @@ pub fn render_time_chart(
                 .caption(&panel.title, ("sans-serif", 15))
                 .build_cartesian_2d(x0..x1, y.clone())
                 .map_err(|e| err(path, e))?;
+            let plain = |v: &f64| format!("{v}");
+            let y_fmt: &dyn Fn(&f64) -> String = if log_y { &|v| log_label(*v) } else { &plain };
             cc.configure_mesh()
                 .x_labels(10)
                 .y_labels(5)
                 .x_label_formatter(&|t| time_label(*t, span_secs))
+                .y_label_formatter(y_fmt)
                 .y_desc(panel.unit.as_str())
                 .label_style(("sans-serif", 12))
                 .light_line_style(RGBColor(235, 235, 235))
@@ -203,21 +376,46 @@ pub fn render_time_chart(
 
             let b = &panel.band;
             let color = palette(panel.color);
+            let pairs = |v: &[f64]| -> Vec<(i64, f64)> {
+                b.t.iter()
+                    .zip(v)
+                    .filter_map(|(&t, &v)| Some((t, ty(v)?)))
+                    .collect()
+            };
             if !b.t.is_empty() {
-                let mut poly: Vec<(i64, f64)> =
-                    b.t.iter().copied().zip(b.hi.iter().copied()).collect();
-                poly.extend(b.t.iter().copied().zip(b.lo.iter().copied()).rev());
+                let mut poly = pairs(&b.hi);
+                poly.extend(pairs(&b.lo).into_iter().rev());
                 cc.draw_series(std::iter::once(Polygon::new(
                     poly,
                     color.mix(0.25).filled(),
                 )))
                 .map_err(|e| err(path, e))?;
-                cc.draw_series(LineSeries::new(
-                    b.t.iter().copied().zip(b.mid.iter().copied()),
-                    color.stroke_width(1),
-                ))
-                .map_err(|e| err(path, e))?;
+                cc.draw_series(LineSeries::new(pairs(&b.mid), color.stroke_width(1)))
+                    .map_err(|e| err(path, e))?;
             }
+            cc.draw_series(panel.points.iter().filter_map(|&(t, v, c)| {
+                let v = ty(v)?;
+                (x0..=x1)
+                    .contains(&t)
+                    .then(|| Circle::new((t, v), 2, palette(c).filled()))
+            }))
+            .map_err(|e| err(path, e))?;
+            for (label, c) in &panel.point_legend {
+                let col = palette(*c);
+                cc.draw_series(std::iter::empty::<Circle<(i64, f64), i32>>())
+                    .map_err(|e| err(path, e))?
+                    .label(label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 6, y), 4, col.filled()));
+            }
+            for (v, label) in &panel.hlines {
+                let Some(v) = ty(*v) else { continue };
+                let style = ShapeStyle::from(&BLACK).stroke_width(1);
+                cc.draw_series(DashedLineSeries::new(vec![(x0, v), (x1, v)], 6, 4, style))
+                    .map_err(|e| err(path, e))?
+                    .label(label.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+            }
+            let mut legend = !panel.point_legend.is_empty() || !panel.hlines.is_empty();
 
             if !legend_done {
                 legend_done = true;
@@ -245,9 +443,10 @@ pub fn render_time_chart(
                             Rectangle::new([(x - 2, y - 5), (x + 14, y + 5)], col.mix(0.5).filled())
                         });
                 }
-                if !seen.is_empty() || !chart.markers.is_empty() {
-                    draw_legend(&mut cc, path)?;
-                }
+                legend |= !seen.is_empty() || !chart.markers.is_empty();
+            }
+            if legend {
+                draw_legend(&mut cc, path)?;
             }
         }
         root.present().map_err(|e| err(path, e))?;
@@ -486,6 +685,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn months_split_at_calendar_boundaries() {
+        let start = 1_767_225_600 + 10 * 86_400; // 2026-01-11
+        let end = start + 40 * 86_400; // 2026-02-20
+        let m = months(start, end);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].0, start);
+        assert_eq!(m[0].2, "2026-01");
+        assert_eq!(m[1].0, 1_769_904_000); // 2026-02-01
+        assert_eq!(m[1].1, end);
+    }
+
+    #[test]
+    fn buckets_keep_low_mean_high_per_column() {
+        let mut b = Buckets::new(1000, 60, 2);
+        for (t, x) in [(1000, 1.0), (1030, 3.0), (1130, 5.0), (900, 99.0)] {
+            b.add(t, [x, f64::NAN]);
+        }
+        let band = b.band(0, 0, i64::MAX);
+        assert_eq!(band.t, vec![1000, 1120]);
+        assert_eq!(band.lo, vec![1.0, 5.0]);
+        assert_eq!(band.mid, vec![2.0, 5.0]);
+        assert_eq!(band.hi, vec![3.0, 5.0]);
+        assert_eq!(b.end(), Some(1180));
+        assert!(
+            b.band(1, 0, i64::MAX).t.is_empty(),
+            "NaN column has no points"
+        );
+        assert_eq!(b.band(0, 1060, 2000).t, vec![1120]);
+        b.add(1200, [7.0, 0.0]);
+        b.merge_pairs();
+        let band = b.band(0, 0, i64::MAX);
+        assert_eq!(b.width(), 120);
+        assert_eq!(band.t, vec![1000, 1120]);
+        assert_eq!(band.mid, vec![2.0, 6.0]);
+        assert_eq!((band.lo[1], band.hi[1]), (5.0, 7.0));
+        assert_eq!(
+            b.band(1, 0, i64::MAX).t,
+            vec![1120],
+            "the 0.0 survives the merge"
+        );
+    }
+
+    #[test]
     fn draws_a_time_chart_and_histograms_without_system_fonts() {
         let dir = tempfile::tempdir().unwrap();
         let t: Vec<i64> = (0..200).map(|i| 1_767_225_600 + i * 3600).collect();
@@ -501,13 +743,27 @@ mod tests {
         let chart = TimeChart {
             title: "web-1 — 2026-01".into(),
             x_range: (t[0], t[199]),
-            panels: vec![Panel {
-                title: "cpu".into(),
-                unit: "%".into(),
-                band,
-                y_range: Some((0.0, 100.0)),
-                color: 0,
-            }],
+            panels: vec![
+                Panel {
+                    title: "cpu".into(),
+                    unit: "%".into(),
+                    band,
+                    y_range: Some((0.0, 100.0)),
+                    ..Panel::default()
+                },
+                Panel {
+                    title: "score".into(),
+                    points: t
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &t)| (t, 0.01 * (1.0 + i as f64), i % 3))
+                        .collect(),
+                    point_legend: vec![("cpu".into(), 0), ("ram".into(), 1), ("disk".into(), 2)],
+                    hlines: vec![(1.0, "threshold".into())],
+                    log_y: true,
+                    ..Panel::default()
+                },
+            ],
             spans: vec![Span {
                 start: t[50],
                 end: t[60],

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 
 use vigil_core::series::BadLines;
 use vigil_core::threshold::Method;
+use vigil_detector::charts::ChartOptions;
 use vigil_detector::detect::Options;
 use vigil_detector::{MetricsJob, detect_metrics};
 
@@ -124,6 +125,12 @@ struct MetricsArgs {
     /// Labels to evaluate against (e.g. the generator's labels.csv).
     #[arg(long)]
     labels: Option<PathBuf>,
+    /// Write no charts.
+    #[arg(long)]
+    no_charts: bool,
+    /// Per-host charts for the first N hosts only (the histogram covers all).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    chart_hosts: usize,
     /// No summary line.
     #[arg(long, short)]
     quiet: bool,
@@ -173,6 +180,9 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         out: &a.out,
         options,
         labels: a.labels.as_deref(),
+        charts: (!a.no_charts).then_some(ChartOptions {
+            max_hosts: a.chart_hosts,
+        }),
     })?;
     if !a.quiet {
         let r = &summary.report;
@@ -192,6 +202,14 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             r.merged,
             a.out.display()
         );
+        if summary.hosts_without_charts > 0 {
+            eprintln!(
+                "detector: {} charts; {} hosts past --chart-hosts {} have none",
+                summary.charts.len(),
+                summary.hosts_without_charts,
+                a.chart_hosts
+            );
+        }
         if let Some(e) = &summary.evaluation {
             eprint!("{}", vigil_detector::eval::render(e, &summary.model_kind));
         }

@@ -114,6 +114,41 @@ fn generate_train_detect_evaluate() {
     }
     assert!(n > 0);
 
+    // Charts: the error histogram, the fleet's scores, one chart per host and month.
+    let charts = results.join("charts");
+    let png = |p: &Path| {
+        let bytes = fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(&bytes[1..4], b"PNG", "{}", p.display());
+        assert!(bytes.len() > 10_000, "{} is nearly empty", p.display());
+    };
+    png(&charts.join("error_histogram.png"));
+    png(&charts.join("scores.png"));
+    let hosts: std::collections::BTreeSet<&str> = scores
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    let mut host_charts = 0;
+    for host in &hosts {
+        let months: Vec<PathBuf> = fs::read_dir(charts.join(host))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(!months.is_empty(), "no chart for {host}");
+        for m in &months {
+            let name = m.file_name().unwrap().to_str().unwrap();
+            assert!(
+                name.len() == "2026-02.png".len() && name.ends_with(".png"),
+                "{name}"
+            );
+            png(m);
+        }
+        host_charts += months.len();
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(results.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["charts"].as_array().unwrap().len(), 2 + host_charts);
+
     // `detector eval` on the written scores gives the same evaluation.
     detector()
         .args(["eval", "--scores"])
