@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod cell;
 pub mod config;
 pub mod data;
+pub mod deeplog;
 pub mod model;
 pub mod nn;
 pub mod rng;
