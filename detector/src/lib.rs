@@ -14,6 +14,7 @@ pub mod eval;
 pub mod explain;
 pub mod nab;
 pub mod output;
+pub mod sequences;
 
 use std::path::{Path, PathBuf};
 

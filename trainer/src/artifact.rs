@@ -142,6 +142,12 @@ pub enum ModelDirError {
         found: u32,
         vigil: String,
     },
+    #[error("{dir} holds a {found} model; this command needs a {expected} model")]
+    WrongTask {
+        dir: PathBuf,
+        found: String,
+        expected: String,
+    },
     #[error("{dir}: {file} is missing")]
     MissingFile { dir: PathBuf, file: String },
     #[error("{dir}: {file} is truncated: {found} of {expected} bytes")]
@@ -202,91 +208,73 @@ pub fn check_writable(dir: &Path, force: bool) -> Result<(), ModelDirError> {
     Ok(())
 }
 
-impl ModelDir {
-    /// Writes the directory (and `loss_curves.png` through `draw`) atomically.
-    pub fn save(
-        &self,
-        dir: &Path,
-        force: bool,
-        draw: impl FnOnce(&Path) -> Result<(), String>,
-    ) -> Result<(), ModelDirError> {
-        check_writable(dir, force)?;
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
-        let parent = dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(io(parent))?;
-        let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        if temp.exists() {
-            fs::remove_dir_all(&temp).map_err(io(&temp))?;
-        }
-        fs::create_dir_all(&temp).map_err(io(&temp))?;
-
-        let weights = self
-            .network
-            .to_bytes()
-            .map_err(|e| ModelDirError::BadFile {
-                dir: dir.to_path_buf(),
-                file: "weights.bpk".into(),
-                message: e.to_string(),
-            })?;
-        let files: Vec<(&str, Vec<u8>)> = vec![
-            (
-                "config.toml",
-                toml::to_string_pretty(&self.config)
-                    .unwrap_or_default()
-                    .into_bytes(),
-            ),
-            ("data.json", json(&self.data)),
-            ("weights.bpk", weights),
-            ("validation.json", json(&self.validation)),
-            ("validation.bin", self.validation.to_bin()),
-            ("baseline.json", json(&self.baseline)),
-            ("history.json", json(&self.history)),
-        ];
-        let mut entries = Vec::new();
-        for (file, bytes) in &files {
-            let path = temp.join(file);
-            fs::write(&path, bytes).map_err(io(&path))?;
-            entries.push(FileEntry {
-                name: file.to_string(),
-                bytes: bytes.len() as u64,
-                sha256: sha256(bytes),
-            });
-        }
-        // The chart is for people; it is not part of the checked contents.
-        let chart = temp.join("loss_curves.png");
-        if let Err(message) = draw(&chart) {
-            eprintln!("trainer: warning: no loss chart: {message}");
-        }
-        let manifest = Manifest {
-            format: FORMAT.into(),
-            format_version: FORMAT_VERSION,
-            vigil_version: env!("CARGO_PKG_VERSION").into(),
-            task: "metrics".into(),
-            model_kind: self.config.model.name().into(),
-            files: entries,
-        };
-        let path = temp.join("manifest.json");
-        fs::write(&path, json(&manifest)).map_err(io(&path))?;
-
-        if dir.exists() {
-            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            fs::rename(dir, &old).map_err(io(dir))?;
-            fs::rename(&temp, dir).map_err(io(dir))?;
-            fs::remove_dir_all(&old).map_err(io(&old))?;
-        } else {
-            fs::rename(&temp, dir).map_err(io(dir))?;
-        }
-        Ok(())
+/// Writes `files` (name, bytes) and their manifest into `dir` atomically: under a
+/// temporary name, renamed into place. `extra` adds unchecked files for people (charts).
+pub(crate) fn save_dir(
+    dir: &Path,
+    force: bool,
+    task: &str,
+    model_kind: &str,
+    files: &[(&str, Vec<u8>)],
+    extra: impl FnOnce(&Path),
+) -> Result<(), ModelDirError> {
+    check_writable(dir, force)?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io(parent))?;
+    let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if temp.exists() {
+        fs::remove_dir_all(&temp).map_err(io(&temp))?;
     }
+    fs::create_dir_all(&temp).map_err(io(&temp))?;
+    let mut entries = Vec::new();
+    for (file, bytes) in files {
+        let path = temp.join(file);
+        fs::write(&path, bytes).map_err(io(&path))?;
+        entries.push(FileEntry {
+            name: file.to_string(),
+            bytes: bytes.len() as u64,
+            sha256: sha256(bytes),
+        });
+    }
+    extra(&temp);
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        vigil_version: env!("CARGO_PKG_VERSION").into(),
+        task: task.into(),
+        model_kind: model_kind.into(),
+        files: entries,
+    };
+    let path = temp.join("manifest.json");
+    fs::write(&path, json(&manifest)).map_err(io(&path))?;
 
-    /// Loads and checks a model directory.
-    pub fn load(dir: &Path) -> Result<ModelDir, ModelDirError> {
+    if dir.exists() {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        fs::rename(dir, &old).map_err(io(dir))?;
+        fs::rename(&temp, dir).map_err(io(dir))?;
+        fs::remove_dir_all(&old).map_err(io(&old))?;
+    } else {
+        fs::rename(&temp, dir).map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// A model directory whose manifest was checked (format, version, task); reads files
+/// checked against it.
+pub(crate) struct DirReader {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+impl DirReader {
+    pub(crate) fn open(dir: &Path, task: &str) -> Result<DirReader, ModelDirError> {
         let d = dir.to_path_buf();
         if !dir.is_dir() {
             return Err(ModelDirError::Missing(d));
@@ -311,55 +299,130 @@ impl ModelDir {
                 vigil: manifest.vigil_version,
             });
         }
-        let read = |file: &str| -> Result<Vec<u8>, ModelDirError> {
-            let entry = manifest
-                .files
-                .iter()
-                .find(|f| f.name == file)
-                .ok_or_else(|| ModelDirError::BadManifest {
-                    dir: d.clone(),
-                    message: format!("it does not list {file}"),
-                })?;
-            let bytes = fs::read(dir.join(file)).map_err(|_| ModelDirError::MissingFile {
+        if manifest.task != task {
+            return Err(ModelDirError::WrongTask {
+                dir: d,
+                found: manifest.task,
+                expected: task.into(),
+            });
+        }
+        Ok(DirReader { dir: d, manifest })
+    }
+
+    /// A listed file's bytes, refused if missing, truncated or altered.
+    pub(crate) fn read(&self, file: &str) -> Result<Vec<u8>, ModelDirError> {
+        let d = &self.dir;
+        let entry = self
+            .manifest
+            .files
+            .iter()
+            .find(|f| f.name == file)
+            .ok_or_else(|| ModelDirError::BadManifest {
                 dir: d.clone(),
-                file: file.into(),
+                message: format!("it does not list {file}"),
             })?;
-            if (bytes.len() as u64) < entry.bytes {
-                return Err(ModelDirError::Truncated {
-                    dir: d.clone(),
-                    file: file.into(),
-                    found: bytes.len() as u64,
-                    expected: entry.bytes,
-                });
-            }
-            if bytes.len() as u64 != entry.bytes || sha256(&bytes) != entry.sha256 {
-                return Err(ModelDirError::Corrupt {
-                    dir: d.clone(),
-                    file: file.into(),
-                });
-            }
-            Ok(bytes)
-        };
-        let bad = |file: &str, message: String| ModelDirError::BadFile {
+        let bytes = fs::read(d.join(file)).map_err(|_| ModelDirError::MissingFile {
             dir: d.clone(),
             file: file.into(),
-            message,
-        };
+        })?;
+        if (bytes.len() as u64) < entry.bytes {
+            return Err(ModelDirError::Truncated {
+                dir: d.clone(),
+                file: file.into(),
+                found: bytes.len() as u64,
+                expected: entry.bytes,
+            });
+        }
+        if bytes.len() as u64 != entry.bytes || sha256(&bytes) != entry.sha256 {
+            return Err(ModelDirError::Corrupt {
+                dir: d.clone(),
+                file: file.into(),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Whether the manifest lists `file` (optional files).
+    pub(crate) fn lists(&self, file: &str) -> bool {
+        self.manifest.files.iter().any(|f| f.name == file)
+    }
+
+    pub(crate) fn bad(&self, file: &str, message: impl std::fmt::Display) -> ModelDirError {
+        ModelDirError::BadFile {
+            dir: self.dir.clone(),
+            file: file.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// A listed JSON file, parsed.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        file: &str,
+    ) -> Result<T, ModelDirError> {
+        serde_json::from_slice(&self.read(file)?).map_err(|e| self.bad(file, e))
+    }
+}
+
+impl ModelDir {
+    /// Writes the directory (and `loss_curves.png` through `draw`) atomically.
+    pub fn save(
+        &self,
+        dir: &Path,
+        force: bool,
+        draw: impl FnOnce(&Path) -> Result<(), String>,
+    ) -> Result<(), ModelDirError> {
+        let weights = self
+            .network
+            .to_bytes()
+            .map_err(|e| ModelDirError::BadFile {
+                dir: dir.to_path_buf(),
+                file: "weights.bpk".into(),
+                message: e.to_string(),
+            })?;
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "config.toml",
+                toml::to_string_pretty(&self.config)
+                    .unwrap_or_default()
+                    .into_bytes(),
+            ),
+            ("data.json", json(&self.data)),
+            ("weights.bpk", weights),
+            ("validation.json", json(&self.validation)),
+            ("validation.bin", self.validation.to_bin()),
+            ("baseline.json", json(&self.baseline)),
+            ("history.json", json(&self.history)),
+        ];
+        save_dir(
+            dir,
+            force,
+            "metrics",
+            self.config.model.name(),
+            &files,
+            |temp| {
+                // The chart is for people; it is not part of the checked contents.
+                if let Err(message) = draw(&temp.join("loss_curves.png")) {
+                    eprintln!("trainer: warning: no loss chart: {message}");
+                }
+            },
+        )
+    }
+
+    /// Loads and checks a model directory.
+    pub fn load(dir: &Path) -> Result<ModelDir, ModelDirError> {
+        let r = DirReader::open(dir, "metrics")?;
         let config: TrainingConfig =
-            toml::from_str(&String::from_utf8_lossy(&read("config.toml")?))
-                .map_err(|e| bad("config.toml", e.to_string()))?;
-        let data: DataSpec = serde_json::from_slice(&read("data.json")?)
-            .map_err(|e| bad("data.json", e.to_string()))?;
-        let mut validation: Validation = serde_json::from_slice(&read("validation.json")?)
-            .map_err(|e| bad("validation.json", e.to_string()))?;
+            toml::from_str(&String::from_utf8_lossy(&r.read("config.toml")?))
+                .map_err(|e| r.bad("config.toml", e))?;
+        let data: DataSpec = r.json("data.json")?;
+        let mut validation: Validation = r.json("validation.json")?;
         validation
-            .read_bin(&read("validation.bin")?)
-            .map_err(|m| bad("validation.bin", m))?;
-        let baseline: HourProfile = serde_json::from_slice(&read("baseline.json")?)
-            .map_err(|e| bad("baseline.json", e.to_string()))?;
-        let history: History = serde_json::from_slice(&read("history.json")?)
-            .map_err(|e| bad("history.json", e.to_string()))?;
-        let weights = read("weights.bpk")?;
+            .read_bin(&r.read("validation.bin")?)
+            .map_err(|m| r.bad("validation.bin", m))?;
+        let baseline: HourProfile = r.json("baseline.json")?;
+        let history: History = r.json("history.json")?;
+        let weights = r.read("weights.bpk")?;
         let device = config.backend.device();
         let mut rng = crate::rng::seeded(config.seed, 1);
         let network = Network::new(
@@ -370,7 +433,7 @@ impl ModelDir {
             &device,
         )
         .load_bytes(weights)
-        .map_err(|e| bad("weights.bpk", e.to_string()))?;
+        .map_err(|e| r.bad("weights.bpk", e))?;
         Ok(ModelDir {
             config,
             data,
@@ -383,7 +446,7 @@ impl ModelDir {
 }
 
 /// Pretty JSON with a final newline; serialising our own plain structs cannot fail.
-fn json<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn json<T: Serialize>(value: &T) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(value).unwrap_or_default();
     v.push(b'\n');
     v

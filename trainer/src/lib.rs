@@ -9,6 +9,7 @@ pub mod cell;
 pub mod config;
 pub mod data;
 pub mod deeplog;
+pub mod logmodel;
 pub mod model;
 pub mod nn;
 pub mod rng;
