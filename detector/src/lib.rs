@@ -4,11 +4,13 @@
 //! - [`detect`]: the streaming scorer and alarm logic;
 //! - [`explain`]: sentences derived from an anomalous stretch's data;
 //! - [`output`]: `scores.csv` and `anomalies.csv`;
-//! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline.
+//! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline;
+//! - [`logs`]: `detector parse` (Drain templates of a log) and `detector eval loghub`.
 
 pub mod detect;
 pub mod eval;
 pub mod explain;
+pub mod logs;
 pub mod nab;
 pub mod output;
 
@@ -34,6 +36,15 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Logs(#[from] vigil_core::logs::LogError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unknown {what} {name:?}")]
+    Unknown { what: &'static str, name: String },
 }
 
 /// A `detector metrics` run.
