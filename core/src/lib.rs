@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod fixed;
 pub mod io;
 pub mod label;
+pub mod logs;
 pub mod metric;
 pub mod nab;
 pub mod scaler;

@@ -7,11 +7,14 @@
 //! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline;
 //! - [`charts`]: the error histogram, per host and month metrics with anomalies shaded, and
 //!   the score coloured by its top metric.
+//! - [`logs`]: `detector parse` (Drain templates of a log) and `detector eval loghub`.
+//! - [`sequences`]: log sessions judged by DeepLog beside the unseen-template baseline.
 
 pub mod charts;
 pub mod detect;
 pub mod eval;
 pub mod explain;
+pub mod logs;
 pub mod nab;
 pub mod output;
 pub mod sequences;
@@ -40,6 +43,15 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Logs(#[from] vigil_core::logs::LogError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unknown {what} {name:?}")]
+    Unknown { what: &'static str, name: String },
 }
 
 /// A `detector metrics` run.

@@ -23,6 +23,8 @@ enum Command {
     Metrics(MetricsArgs),
     /// Compare a scores.csv with labels: point-wise and event-wise, model beside baseline.
     Eval(EvalArgs),
+    /// Mine a log's templates (Drain): templates.csv and structured.csv.
+    Parse(vigil_detector::logs::ParseArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +48,8 @@ enum Bench {
     /// The Numenta Anomaly Benchmark: train on each file's probationary period, score the
     /// rest, NAB scores (standard, reward_low_FP_rate, reward_low_FN_rate).
     Nab(NabArgs),
+    /// Log parsing on loghub-2k: Drain's grouping accuracy and lines/s per system.
+    Loghub(vigil_detector::logs::LoghubArgs),
 }
 
 #[derive(Debug, Args)]
@@ -253,8 +257,10 @@ fn nab(a: NabArgs) -> anyhow::Result<()> {
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    if let Some(Bench::Nab(n)) = a.bench {
-        return nab(n);
+    match a.bench {
+        Some(Bench::Nab(n)) => return nab(n),
+        Some(Bench::Loghub(l)) => return Ok(vigil_detector::logs::run_loghub(&l).map(drop)?),
+        None => {}
     }
     let (Some(scores), Some(labels)) = (a.scores, a.labels) else {
         anyhow::bail!("detector eval needs --scores and --labels (or the nab subcommand)");
@@ -276,6 +282,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Metrics(a) => metrics(a),
         Command::Eval(a) => eval(a),
+        Command::Parse(a) => vigil_detector::logs::parse(&a)
+            .map(drop)
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

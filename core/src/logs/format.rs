@@ -1,0 +1,271 @@
+//! Splitting a log line's header from its content.
+//!
+//! A format names the fields in angle brackets, `<Date> <Time> <Level> <Component>:
+//! <Content>`, as logparser's `generate_logformat_regex` reads it: each field matches as
+//! little as it can (`.*?`), a run of spaces matches any white space, and the text between
+//! fields is a regular expression (so `\[<Pid>\]` and `(\[<Pid>\])?` work). `<Content>` is
+//! the part that templates are mined from.
+
+use std::fmt;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::{LogError, is_space};
+
+/// The format of the generator's `logs.log`:
+/// `2026-01-26T00:05:41.180Z lb-1 INFO haproxy: req-3b33478e routed to backend web-2`.
+pub const VIGIL_FORMAT: &str = "<Timestamp> <Host> <Level> <Component>: <Content>";
+
+/// The content field every format must have.
+pub const CONTENT: &str = "Content";
+
+/// A checked log format.
+#[derive(Clone)]
+pub struct LogFormat {
+    source: String,
+    fields: Vec<String>,
+    /// Capture group of each field.
+    groups: Vec<usize>,
+    content: usize,
+    /// `None` for `<Content>` alone: the whole line is the content.
+    regex: Option<Regex>,
+}
+
+impl LogFormat {
+    pub fn new(format: &str) -> Result<LogFormat, LogError> {
+        let err = |message: String| LogError::Format {
+            format: format.to_string(),
+            message,
+        };
+        let mut pattern = String::from("^");
+        let mut fields = Vec::new();
+        let mut rest = format;
+        while let Some(open) = rest.find('<') {
+            let Some(close) = rest[open..].find('>').map(|c| open + c) else {
+                break;
+            };
+            let name = &rest[open + 1..close];
+            if name.contains('<') {
+                // `<` inside the literal text: keep it literal and look further on.
+                push_literal(&mut pattern, &rest[..open + 1]);
+                rest = &rest[open + 1..];
+                continue;
+            }
+            if !is_field_name(name) {
+                return Err(err(format!(
+                    "<{name}> is not a field name: use letters, digits and _"
+                )));
+            }
+            if fields.iter().any(|f| f == name) {
+                return Err(err(format!("<{name}> appears twice")));
+            }
+            push_literal(&mut pattern, &rest[..open]);
+            pattern.push_str(&format!("(?P<{name}>.*?)"));
+            fields.push(name.to_string());
+            rest = &rest[close + 1..];
+        }
+        push_literal(&mut pattern, rest);
+        pattern.push('$');
+        let content = fields
+            .iter()
+            .position(|f| f == CONTENT)
+            .ok_or_else(|| err("it has no <Content> field".into()))?;
+        if fields.len() == 1 && format == "<Content>" {
+            return Ok(LogFormat {
+                source: format.to_string(),
+                fields,
+                groups: vec![0],
+                content,
+                regex: None,
+            });
+        }
+        let regex = Regex::new(&pattern).map_err(|e| err(e.to_string()))?;
+        let groups = fields
+            .iter()
+            .map(|f| {
+                regex
+                    .capture_names()
+                    .position(|n| n == Some(f.as_str()))
+                    .ok_or_else(|| err(format!("<{f}> is inside a literal group")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LogFormat {
+            source: format.to_string(),
+            fields,
+            groups,
+            content,
+            regex: Some(regex),
+        })
+    }
+
+    /// The format `<Content>`: the whole line is the content.
+    pub fn content_only() -> LogFormat {
+        LogFormat {
+            source: "<Content>".into(),
+            fields: vec![CONTENT.into()],
+            groups: vec![0],
+            content: 0,
+            regex: None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The field names in format order, `Content` included.
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+
+    pub fn content_index(&self) -> usize {
+        self.content
+    }
+
+    /// The line's field values in format order (an optional field that is absent is
+    /// empty), or `None` when the line does not fit the format. Surrounding white space
+    /// is ignored, as logparser strips each line.
+    pub fn split<'a>(&self, line: &'a str) -> Option<Vec<&'a str>> {
+        let line = line.trim_matches(is_space);
+        let Some(regex) = &self.regex else {
+            return Some(vec![line]);
+        };
+        let caps = regex.captures(line)?;
+        Some(
+            self.groups
+                .iter()
+                .map(|&g| caps.get(g).map_or("", |m| m.as_str()))
+                .collect(),
+        )
+    }
+}
+
+impl fmt::Debug for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LogFormat").field(&self.source).finish()
+    }
+}
+
+impl PartialEq for LogFormat {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Serialize for LogFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        LogFormat::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The text between fields: runs of spaces match any white space; the rest is a regex.
+fn push_literal(pattern: &mut String, literal: &str) {
+    let mut in_spaces = false;
+    for c in literal.chars() {
+        if c == ' ' {
+            if !in_spaces {
+                pattern.push_str(r"\s+");
+            }
+            in_spaces = true;
+        } else {
+            pattern.push(c);
+            in_spaces = false;
+        }
+    }
+}
+
+fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_the_generators_lines() {
+        let f = LogFormat::new(VIGIL_FORMAT).unwrap();
+        assert_eq!(
+            f.fields(),
+            ["Timestamp", "Host", "Level", "Component", "Content"]
+        );
+        let v = f
+            .split(
+                "2026-01-26T00:05:41.180Z lb-1 INFO haproxy: req-3b33478e routed to backend web-2",
+            )
+            .unwrap();
+        assert_eq!(
+            v,
+            [
+                "2026-01-26T00:05:41.180Z",
+                "lb-1",
+                "INFO",
+                "haproxy",
+                "req-3b33478e routed to backend web-2"
+            ]
+        );
+        assert_eq!(f.content_index(), 4);
+        assert_eq!(f.split("no header here"), None);
+    }
+
+    #[test]
+    fn literal_text_is_a_regex_and_optional_groups_may_be_absent() {
+        let f = LogFormat::new(r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>")
+            .unwrap();
+        let v = f
+            .split("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; x")
+            .unwrap();
+        assert_eq!(v[4], "sshd(pam_unix)");
+        assert_eq!(v[5], "19939");
+        assert_eq!(v[6], "authentication failure; x");
+        let v = f.split("Jun 14 15:16:01 combo kernel: hello").unwrap();
+        assert_eq!((v[4], v[5], v[6]), ("kernel", "", "hello"));
+    }
+
+    #[test]
+    fn spaces_match_any_white_space_and_lines_are_trimmed() {
+        let f = LogFormat::new("<Date> <Time>, <Level>    <Content>").unwrap();
+        let v = f
+            .split("  2016-09-28 04:30:30, Info\t\t  CBS Loaded x  ")
+            .unwrap();
+        assert_eq!(v, ["2016-09-28", "04:30:30", "Info", "CBS Loaded x"]);
+        assert_eq!(LogFormat::content_only().split(" a  b ").unwrap(), ["a  b"]);
+    }
+
+    #[test]
+    fn bad_formats_are_refused_with_a_reason() {
+        for (format, needle) in [
+            ("<Date> <Time>", "no <Content>"),
+            ("<Date> <Date> <Content>", "twice"),
+            ("<Da te> <Content>", "not a field name"),
+            ("<Date> ( <Content>", "unclosed"),
+        ] {
+            let e = LogFormat::new(format).unwrap_err().to_string();
+            assert!(e.contains(needle), "{format}: {e}");
+        }
+    }
+
+    #[test]
+    fn serialises_as_its_text() {
+        let f = LogFormat::new(VIGIL_FORMAT).unwrap();
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(json, format!("{VIGIL_FORMAT:?}"));
+        assert_eq!(serde_json::from_str::<LogFormat>(&json).unwrap(), f);
+    }
+}
