@@ -1,13 +1,13 @@
-"""Runs docker/compose.yaml's pipeline without Docker: each service's command, as compose
-would build it, run with the workspace's release binaries on a tiny scenario.
+"""The docker files checked without Docker (called by docker/check.sh, which provides the
+virtual environment, the binaries and a temporary folder):
 
-Called by docker/check.sh (which provides the virtual environment, the binaries and a
-temporary folder):
-
-    python docker/check_compose.py resolve FILE.json    # the file as a bare `up` reads it
+    python docker/check_compose.py resolve FILE.json   # compose.yaml as a bare `up` reads it
+    python docker/check_compose.py context --tmp DIR   # the build context suffices
     python docker/check_compose.py run --bin-dir TARGET/release --tmp DIR
 
-What it reproduces of `docker compose up`:
+`run` runs compose.yaml's pipeline outside Docker: each service's command, as compose would
+build it, run with the workspace's release binaries on a tiny scenario. What it reproduces
+of `docker compose up`:
   - interpolation of ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR:+alt}, $$
     (every variable must have a default, so that a bare `docker compose up` works);
   - `command` strings split like a shell (compose's shellwords), lists taken as they are;
@@ -15,15 +15,15 @@ What it reproduces of `docker compose up`:
     service_completed_successfully), each one run after the previous one succeeded;
   - bind mounts: every absolute path in a command must lie under a mount's target and is
     rewritten to the mount's source; the working directory is the image's WORKDIR;
-    read_only mounts are checked to be unchanged afterwards;
+    read_only mounts are given as copies, compared with the originals afterwards;
   - the program: the first word of the command must be one of the binaries the
     Dockerfile's last stage copies to /usr/local/bin, and is run from --bin-dir.
+A flag or subcommand that does not exist makes the program exit with an error (clap), so
+the check fails with the command line and the program's message.
+
 `resolve` writes the interpolated file (default settings) as JSON for check.sh to validate
 against the compose specification's schema too, since compose validates after
 interpolation.
-
-A flag or subcommand that does not exist makes the program exit with an error (clap), so
-the check fails with the command line and the program's message.
 """
 
 import argparse
@@ -317,7 +317,7 @@ def check_build(name, service):
 # --- the run ---------------------------------------------------------------------------------
 
 
-def run_pipeline(settings, bin_dir, tmp, services_to_run=None, label=""):
+def run_pipeline(settings, bin_dir, tmp, services_to_run=None):
     doc, used = load(settings)
     unknown = set(settings) - used
     if unknown:
@@ -351,7 +351,7 @@ def run_pipeline(settings, bin_dir, tmp, services_to_run=None, label=""):
         exe = bin_dir / words[0]
         if not os.access(exe, os.X_OK):
             raise CheckError(f"{exe}: no such program (build the workspace first)")
-        print(f"  {label}{name}: {shlex.join(words)}", flush=True)
+        print(f"  {name}: {shlex.join(words)}", flush=True)
         start = time.monotonic()
         proc = subprocess.run(
             [str(exe), *mapped], cwd=cwd, env=env, capture_output=True, text=True
@@ -379,14 +379,19 @@ def expect_files(out, paths):
         raise CheckError(f"missing in the output folder after `docker compose up`: {missing}")
 
 
-def check_training_defaults(model_dir):
-    """The commented values in docker/config/training.toml are the trainer's defaults."""
+def check_training_defaults(model_dir, overridden):
+    """The commented values in docker/config/training.toml are the trainer's defaults (and
+    the keys the run set with flags have the flags' values)."""
     text = (DOCKER / "config" / "training.toml").read_text()
     uncommented = "\n".join(
         line[2:] for line in text.splitlines() if re.match(r"# (\[\w+\]|\w+ = )", line)
     )
     shown = tomllib.loads(uncommented)
     used = tomllib.loads((model_dir / "config.toml").read_text())
+    for key, value in overridden.items():
+        if used.get(key) != value:
+            raise CheckError(f"--{key} {value} did not reach the trainer: {used.get(key)!r}")
+        shown[key] = value
     for key, value in shown.items():
         if isinstance(value, dict):
             for k, v in value.items():
@@ -511,7 +516,8 @@ def run_checks(bin_dir, tmp):
         services_to_run={"generator"},
     )
 
-    # The whole pipeline on a tiny scenario, with a flag passed through each *_ARGS.
+    # The whole pipeline on a tiny scenario, with a flag passed through each *_ARGS (those
+    # of the README's example).
     out, scenarios = tmp / "out", tmp / "scenarios"
     out.mkdir()
     scenarios.mkdir()
@@ -522,9 +528,9 @@ def run_checks(bin_dir, tmp):
             "VIGIL_OUT": str(out),
             "VIGIL_SCENARIOS": str(scenarios),
             "VIGIL_SCENARIO": "tiny.toml",
-            "VIGIL_GENERATOR_ARGS": "--seed 11",
-            "VIGIL_TRAINER_ARGS": "--quiet",
-            "VIGIL_DETECTOR_ARGS": "--threshold pot --q 1e-3",
+            "VIGIL_GENERATOR_ARGS": "--seed 7",
+            "VIGIL_TRAINER_ARGS": "--epochs 50",
+            "VIGIL_DETECTOR_ARGS": "--q 1e-4",
         },
         bin_dir,
         tmp,
@@ -545,7 +551,7 @@ def run_checks(bin_dir, tmp):
             "results/summary.json",
         ],
     )
-    check_training_defaults(out / "models" / "metrics")
+    check_training_defaults(out / "models" / "metrics", {"epochs": 50})
     print("outputs present; docker/config/training.toml shows the trainer's defaults")
 
 
