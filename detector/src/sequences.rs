@@ -6,12 +6,16 @@
 //! event the model found most likely; a template never seen in training counts as one past
 //! the last rank), so a session is anomalous exactly when its score exceeds `top_g`.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use vigil_core::AtomicFile;
+use vigil_core::logs::LineReport;
+use vigil_core::logs::pipeline::LogParsing;
+use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_trainer::deeplog::verdicts;
 use vigil_trainer::logmodel::LogModel;
 
@@ -61,20 +65,43 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
         })
         .collect();
     let device = model.config.backend.device();
-    let v = verdicts(&model.network, &classes, model.config.history, g, &device);
-    let unseen_rank = vocab.len() + 1;
+    let end = model.config.end_of_session;
+    let v = verdicts(
+        &model.network,
+        &classes,
+        model.config.history,
+        g,
+        end,
+        &device,
+    );
+    let end_class = model.network.end();
+    let unseen_rank = vocab.len() + 2;
     sessions
         .iter()
         .zip(&classes)
         .zip(&v)
         .map(|((s, c), v)| {
+            // With the end learnt, the last verdict is the session's end.
+            let c: Vec<Option<u16>> = c
+                .iter()
+                .copied()
+                .chain(end.then_some(Some(end_class)))
+                .collect();
             let ranks: Vec<usize> = v.iter().map(|e| e.rank.unwrap_or(unseen_rank)).collect();
             let first = ranks.iter().position(|&r| r > g);
             let name = |i: usize| -> String {
-                match (c[i], &s.events[i]) {
+                match (c[i], s.events.get(i)) {
+                    (Some(k), _) if k == end_class => "the end of the session".into(),
                     (Some(k), _) => short(vocab.name(usize::from(k))),
-                    (None, Some(key)) => short(key),
-                    (None, None) => "a line no template matches".into(),
+                    (None, Some(Some(key))) => short(key),
+                    (None, _) => "a line no template matches".into(),
+                }
+            };
+            let label = |e: u16| {
+                if e == end_class {
+                    "(end of session)".to_string()
+                } else {
+                    format!("'{}'", short(vocab.name(usize::from(e))))
                 }
             };
             let reason = match first {
@@ -88,38 +115,44 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     } else {
                         format!("after '{}'", name(i - 1))
                     };
-                    let expected: Vec<String> = v[i]
-                        .expected
-                        .iter()
-                        .take(5)
-                        .map(|&e| format!("'{}'", short(vocab.name(usize::from(e)))))
-                        .collect();
+                    let expected: Vec<String> =
+                        v[i].expected.iter().take(5).map(|&e| label(e)).collect();
                     let more = if v[i].expected.len() > 5 { ", …" } else { "" };
+                    let saw = if c[i] == Some(end_class) {
+                        "the session ended".to_string()
+                    } else {
+                        format!("saw '{}'", name(i))
+                    };
                     format!(
-                        "{after}, expected one of [{}{more}]; saw '{}' (rank {})",
+                        "{after}, expected one of [{}{more}]; {saw} (rank {})",
                         expected.join(", "),
-                        name(i),
                         ranks[i]
                     )
                 }
             };
-            let baseline_anomalous = c.iter().enumerate().any(|(i, e)| match e {
-                None => true,
-                Some(e) => {
-                    let prev = if i == 0 {
-                        Some(None)
-                    } else {
-                        c[i - 1].map(Some)
-                    };
-                    prev.is_some_and(|p| !model.transitions.seen(p, *e))
+            // The baseline: a template or a transition (from the start, or into the end)
+            // never seen in training.
+            let mut prev: Option<u16> = None;
+            let mut baseline_anomalous = false;
+            for e in c.iter().take(s.events.len()) {
+                match e {
+                    None => baseline_anomalous = true,
+                    Some(e) => {
+                        baseline_anomalous |= !model.transitions.seen(prev, *e);
+                        prev = Some(*e);
+                    }
                 }
-            });
+            }
+            if let (Some(p), false) = (prev, baseline_anomalous) {
+                baseline_anomalous = !model.transitions.seen(Some(p), end_class);
+            }
             Judged {
                 session: s.key.clone(),
                 anomalous: first.is_some(),
                 score: ranks.iter().copied().max().unwrap_or(0),
                 events: s.events.len(),
-                first_anomalous_line: first.and_then(|i| s.lines.get(i).copied()),
+                first_anomalous_line: first
+                    .and_then(|i| s.lines.get(i.min(s.lines.len().saturating_sub(1))).copied()),
                 reason,
                 baseline_anomalous,
             }
@@ -291,9 +324,339 @@ pub fn render(e: &SessionEvaluation) -> String {
     out
 }
 
-/// Where a `detector logs` run wrote its files.
+/// What `detector logs` reads.
+pub enum LogsInput<'a> {
+    /// A raw log, parsed with the model's own parser (templates are matched, never learnt).
+    Raw(&'a Path),
+    /// A sequence file (`<Id>,Label,Split,EventSequence`), optionally one split of it; its
+    /// labels are evaluated against unless `labels` is given.
+    Sequences {
+        path: &'a Path,
+        split: Option<Split>,
+    },
+}
+
+/// A `detector logs` run.
+pub struct LogsJob<'a> {
+    pub input: LogsInput<'a>,
+    pub model_dir: &'a Path,
+    pub out: &'a Path,
+    /// A list of the anomalous sessions (`session,…[,kind]`, e.g. the generator's
+    /// `session_labels.csv`); sessions it does not name are normal.
+    pub labels: Option<&'a Path>,
+    /// Overrides the model's g.
+    pub top_g: Option<usize>,
+}
+
+/// What a `detector logs` run did.
 #[derive(Debug, Clone, Serialize)]
-pub struct Written {
-    pub sessions: PathBuf,
-    pub evaluation: Option<PathBuf>,
+pub struct LogsSummary {
+    pub input: PathBuf,
+    pub model: PathBuf,
+    pub top_g: usize,
+    pub sessions: usize,
+    pub anomalous: usize,
+    pub baseline_anomalous: usize,
+    /// Raw logs: line counts, skipped lines by reason.
+    pub lines: Option<LineReport>,
+    pub lines_without_session: u64,
+    /// Raw logs: lines no learnt template matched (each makes its session anomalous).
+    pub lines_unmatched: u64,
+    pub seconds: f64,
+    pub evaluation: Option<SessionEvaluation>,
+}
+
+fn model_err(dir: &Path, message: String) -> crate::Error {
+    crate::Error::Model(vigil_trainer::artifact::ModelDirError::BadFile {
+        dir: dir.to_path_buf(),
+        file: "parsing.json".into(),
+        message,
+    })
+}
+
+/// Judges the sessions of `job.input` and writes `sessions.csv`, `summary.json` and, with
+/// labels, `evaluation.json`/`.txt` into `job.out`.
+pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
+    let started = std::time::Instant::now();
+    let model = LogModel::load(job.model_dir)?;
+    let mut lines = None;
+    let (mut without_session, mut unmatched) = (0, 0);
+    let mut truth: Option<HashMap<String, (bool, String)>> = None;
+    let (input_path, sessions): (PathBuf, Vec<Input>) = match &job.input {
+        LogsInput::Raw(path) => {
+            let value = model.parsing.clone().ok_or_else(|| {
+                model_err(
+                    job.model_dir,
+                    "the model was trained on sequences, not raw logs: give --sequences".into(),
+                )
+            })?;
+            let mut parsing: LogParsing = serde_json::from_value(value)
+                .map_err(|e| model_err(job.model_dir, e.to_string()))?;
+            let log = parsing.read(path, false)?;
+            without_session = log.without_session;
+            unmatched = log.unmatched;
+            lines = Some(log.report);
+            let inputs = log
+                .sessions
+                .into_iter()
+                .map(|s| Input {
+                    key: s.key,
+                    events: s
+                        .events
+                        .iter()
+                        .map(|e| e.map(|t| t.0.to_string()))
+                        .collect(),
+                    lines: s.lines,
+                })
+                .collect();
+            (path.to_path_buf(), inputs)
+        }
+        LogsInput::Sequences { path, split } => {
+            let all = read_sequences(path)?;
+            let chosen: Vec<_> = all
+                .into_iter()
+                .filter(|s| split.is_none_or(|sp| s.split == sp))
+                .collect();
+            truth = Some(
+                chosen
+                    .iter()
+                    .map(|s| (s.id.clone(), (s.anomalous, "labelled".to_string())))
+                    .collect(),
+            );
+            let inputs = chosen
+                .into_iter()
+                .map(|s| Input {
+                    key: s.id,
+                    lines: (1..=s.events.len() as u64).collect(),
+                    events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+                })
+                .collect();
+            (path.to_path_buf(), inputs)
+        }
+    };
+    if let Some(path) = job.labels {
+        truth = Some(read_session_labels(path)?);
+    }
+    let judged = judge(&model, &sessions, job.top_g);
+    std::fs::create_dir_all(job.out).map_err(|source| crate::Error::OutDir {
+        path: job.out.to_path_buf(),
+        source,
+    })?;
+    let out_err = |path: PathBuf, e: std::io::Error| {
+        crate::Error::Detect(crate::detect::DetectError::Output {
+            path,
+            message: e.to_string(),
+        })
+    };
+    let path = job.out.join("sessions.csv");
+    write_sessions(&path, &judged).map_err(|e| out_err(path.clone(), e))?;
+    let evaluation = truth.map(|t| evaluate(&judged, &|k| t.get(k).cloned(), true));
+    if let Some(e) = &evaluation {
+        crate::write_json(&job.out.join("evaluation.json"), e)?;
+        let path = job.out.join("evaluation.txt");
+        vigil_core::io::write_atomic(&path, render(e).as_bytes())
+            .map_err(|e| out_err(path.clone(), e))?;
+    }
+    let summary = LogsSummary {
+        input: input_path,
+        model: job.model_dir.to_path_buf(),
+        top_g: job.top_g.unwrap_or(model.config.top_g),
+        sessions: judged.len(),
+        anomalous: judged.iter().filter(|j| j.anomalous).count(),
+        baseline_anomalous: judged.iter().filter(|j| j.baseline_anomalous).count(),
+        lines,
+        lines_without_session: without_session,
+        lines_unmatched: unmatched,
+        seconds: started.elapsed().as_secs_f64(),
+        evaluation,
+    };
+    crate::write_json(&job.out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// A list of anomalous sessions: a `session` column and an optional `kind` column.
+pub fn read_session_labels(path: &Path) -> Result<HashMap<String, (bool, String)>, crate::Error> {
+    let err = |line: u64, message: String| {
+        crate::Error::Eval(crate::eval::EvalError::Line {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| err(0, e.to_string()))?;
+    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let session = col("session").ok_or_else(|| err(1, "no session column".into()))?;
+    let kind = col("kind");
+    let mut out = HashMap::new();
+    for r in reader.records() {
+        let r = r.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let key = r.get(session).unwrap_or("").trim().to_string();
+        let k = kind
+            .and_then(|k| r.get(k))
+            .unwrap_or("anomalous")
+            .to_string();
+        out.insert(key, (true, k));
+    }
+    Ok(out)
+}
+
+/// Published session-level results on HDFS (precision, recall, F1), from the benchmark's
+/// README: DeepLog's paper (full HDFS), logdeep's re-implementations and loglizer.
+pub const HDFS_PUBLISHED: [(&str, f64, f64, f64); 7] = [
+    ("DeepLog (paper, full HDFS)", 0.95, 0.96, 0.96),
+    ("DeepLog (logdeep)", 0.958, 0.933, 0.945),
+    ("LogAnomaly (logdeep)", 0.969, 0.983, 0.976),
+    ("LogRobust (logdeep)", 0.922, 0.959, 0.940),
+    ("PCA (loglizer, full HDFS)", 0.975, 0.635, 0.769),
+    (
+        "Invariant Mining (loglizer, full HDFS)",
+        0.888,
+        0.945,
+        0.915,
+    ),
+    (
+        "Isolation Forest (loglizer, full HDFS)",
+        0.830,
+        0.776,
+        0.802,
+    ),
+];
+
+/// `detector eval hdfs`: DeepLog trained on the normal sessions of the train split, the
+/// test split judged, beside the baseline, with the model's scores for other g too.
+#[derive(Debug, Clone, Serialize)]
+pub struct HdfsReport {
+    pub train_sessions: usize,
+    pub test_sessions: usize,
+    pub templates: usize,
+    pub config: vigil_trainer::deeplog::DeepLogConfig,
+    pub train_seconds: f64,
+    pub evaluation: SessionEvaluation,
+    /// (g, model scores at that g) on the test split.
+    pub by_g: Vec<(usize, Scores)>,
+}
+
+/// Runs the HDFS benchmark from `dir` (`HDFS_100k_sessions.csv`, `HDFS_100k_templates.csv`)
+/// and writes `sessions.csv`, `hdfs.json` and `hdfs.txt` into `out`.
+pub fn run_hdfs(
+    dir: &Path,
+    out: &Path,
+    config: &vigil_trainer::deeplog::DeepLogConfig,
+) -> Result<HdfsReport, crate::Error> {
+    let all = read_sequences(&dir.join("HDFS_100k_sessions.csv"))?;
+    let texts = vigil_trainer::logs::read_templates(&dir.join("HDFS_100k_templates.csv"))?;
+    let train: Vec<Vec<String>> = all
+        .iter()
+        .filter(|s| s.split == Split::Train && !s.anomalous)
+        .map(|s| s.events.iter().map(u32::to_string).collect())
+        .collect();
+    let started = std::time::Instant::now();
+    let model = vigil_trainer::logmodel::train_log_model(
+        &train,
+        &|k| texts.get(k).cloned(),
+        config,
+        None,
+        &mut (),
+    )
+    .map_err(|m| {
+        crate::Error::Eval(crate::eval::EvalError::File {
+            path: dir.to_path_buf(),
+            message: m,
+        })
+    })?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    let test: Vec<_> = all.iter().filter(|s| s.split == Split::Test).collect();
+    let inputs: Vec<Input> = test
+        .iter()
+        .map(|s| Input {
+            key: s.id.clone(),
+            lines: (1..=s.events.len() as u64).collect(),
+            events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+        })
+        .collect();
+    let truth: HashMap<&str, bool> = test.iter().map(|s| (s.id.as_str(), s.anomalous)).collect();
+    let judged = judge(&model, &inputs, None);
+    let label = |k: &str| truth.get(k).map(|&t| (t, "labelled".to_string()));
+    let evaluation = evaluate(&judged, &label, false);
+    let by_g = (1..=model.vocab.len().max(1))
+        .map(|g| {
+            let at_g: Vec<Judged> = judged
+                .iter()
+                .map(|j| Judged {
+                    anomalous: j.score > g,
+                    ..j.clone()
+                })
+                .collect();
+            (g, evaluate(&at_g, &label, false).model)
+        })
+        .collect();
+    let report = HdfsReport {
+        train_sessions: train.len(),
+        test_sessions: test.len(),
+        templates: model.vocab.len(),
+        config: config.clone(),
+        train_seconds,
+        evaluation,
+        by_g,
+    };
+    std::fs::create_dir_all(out).map_err(|source| crate::Error::OutDir {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let out_err = |path: PathBuf, e: std::io::Error| {
+        crate::Error::Detect(crate::detect::DetectError::Output {
+            path,
+            message: e.to_string(),
+        })
+    };
+    let path = out.join("sessions.csv");
+    write_sessions(&path, &judged).map_err(|e| out_err(path.clone(), e))?;
+    crate::write_json(&out.join("hdfs.json"), &report)?;
+    let path = out.join("hdfs.txt");
+    vigil_core::io::write_atomic(&path, render_hdfs(&report).as_bytes())
+        .map_err(|e| out_err(path.clone(), e))?;
+    Ok(report)
+}
+
+/// The HDFS report as text: ours beside the published figures.
+pub fn render_hdfs(r: &HdfsReport) -> String {
+    let e = &r.evaluation;
+    let mut out = format!(
+        "HDFS (100k lines): DeepLog trained on {} normal train sessions ({} templates, h = {}, g = {}, {:.1} s), tested on {} sessions ({} anomalous)\n\n",
+        r.train_sessions,
+        r.templates,
+        r.config.history,
+        r.config.top_g,
+        r.train_seconds,
+        r.test_sessions,
+        e.anomalous
+    );
+    out += &format!(
+        "{:<42}{:>10}{:>10}{:>10}\n",
+        "", "precision", "recall", "F1"
+    );
+    let row =
+        |name: &str, p: f64, rc: f64, f: f64| format!("{name:<42}{p:>10.3}{rc:>10.3}{f:>10.3}\n");
+    out += &row(
+        "Vigil DeepLog (this run)",
+        e.model.precision,
+        e.model.recall,
+        e.model.f1,
+    );
+    out += &row(
+        "Vigil baseline: unseen template/transition",
+        e.baseline.precision,
+        e.baseline.recall,
+        e.baseline.f1,
+    );
+    out += "published:\n";
+    for (name, p, rc, f) in HDFS_PUBLISHED {
+        out += &row(&format!("  {name}"), p, rc, f);
+    }
+    out += "\nVigil DeepLog at other g (test split, for reference; g is not tuned on it):\n";
+    for (g, s) in &r.by_g {
+        out += &row(&format!("  g = {g}"), s.precision, s.recall, s.f1);
+    }
+    out
 }

@@ -41,6 +41,9 @@ pub struct DeepLogConfig {
     pub layers: usize,
     /// An event is normal when it is among this many most likely predictions (g).
     pub top_g: usize,
+    /// Also learn where sessions end: a session that stops where the model did not expect
+    /// an end (a truncated request, a job that never finished) is abnormal too.
+    pub end_of_session: bool,
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
@@ -60,6 +63,7 @@ impl Default for DeepLogConfig {
             hidden: 64,
             layers: 2,
             top_g: 9,
+            end_of_session: true,
             epochs: 30,
             batch_size: 256,
             learning_rate: 2e-3,
@@ -138,7 +142,7 @@ impl Vocab {
     }
 }
 
-/// Embedding, stacked LSTMs, softmax layer.
+/// Embedding, stacked LSTMs, softmax layer over the templates and the end of a session.
 #[derive(Module, Debug)]
 pub struct DeepLogNet {
     embed: Dense,
@@ -161,7 +165,7 @@ impl DeepLogNet {
                 Lstm::new(rng, inputs, config.hidden, device)
             })
             .collect();
-        let out = Dense::new(rng, config.hidden, classes, device);
+        let out = Dense::new(rng, config.hidden, classes + 1, device);
         DeepLogNet {
             embed,
             layers,
@@ -174,12 +178,22 @@ impl DeepLogNet {
         self.classes
     }
 
+    /// The output standing for "the session ends here".
+    pub fn end(&self) -> u16 {
+        self.classes as u16
+    }
+
+    /// Outputs: the templates and the end.
+    pub fn outputs(&self) -> usize {
+        self.classes + 1
+    }
+
     /// The padding symbol's input index.
     pub fn pad(&self) -> u16 {
         self.classes as u16
     }
 
-    /// Next-event log-probabilities `[B, classes]` for `windows` (`B × h` input symbols,
+    /// Next-event log-probabilities `[B, classes + 1]` (the last: the session ends) for `windows` (`B × h` input symbols,
     /// row-major, oldest first).
     pub fn log_probs(&self, windows: &[u16], h: usize, device: &Device) -> Tensor<2> {
         let b = windows.len() / h.max(1);
@@ -213,15 +227,18 @@ pub struct Pairs {
 }
 
 impl Pairs {
-    /// Every position of every session (classes `< pad`), padded with `pad` at the start.
+    /// Every position of every session (classes `< pad`), padded with `pad` at the start;
+    /// with `end`, one more position per session whose target is `end`.
     pub fn new<'a>(
         sessions: impl IntoIterator<Item = &'a [u16]>,
         history: usize,
         pad: u16,
+        end: Option<u16>,
     ) -> Pairs {
         let mut counts: BTreeMap<(Vec<u16>, u16), u32> = BTreeMap::new();
         for s in sessions {
-            for (i, &next) in s.iter().enumerate() {
+            let targets = s.iter().copied().chain(end);
+            for (i, next) in targets.enumerate() {
                 *counts
                     .entry((window_before(s, i, history, pad), next))
                     .or_default() += 1;
@@ -268,7 +285,7 @@ pub fn window_before(session: &[u16], i: usize, history: usize, pad: u16) -> Vec
 /// Summed weighted negative log-likelihood of `idx` pairs (and their total weight).
 fn nll(net: &DeepLogNet, pairs: &Pairs, idx: &[usize], device: &Device) -> (Tensor<1>, f64) {
     let h = pairs.history;
-    let classes = net.classes();
+    let classes = net.outputs();
     let mut windows = Vec::with_capacity(idx.len() * h);
     let mut target = vec![0f32; idx.len() * classes];
     let mut weight = 0f64;
@@ -336,16 +353,16 @@ pub fn train(
         0
     };
     let (valid_idx, train_idx) = order.split_at(n_valid);
-    let train_pairs = Pairs::new(
-        train_idx.iter().map(|&i| sessions[i].as_slice()),
-        config.history,
-        pad,
-    );
-    let valid_pairs = Pairs::new(
-        valid_idx.iter().map(|&i| sessions[i].as_slice()),
-        config.history,
-        pad,
-    );
+    let end = config.end_of_session.then(|| model.end());
+    let pairs = |idx: &[usize]| {
+        Pairs::new(
+            idx.iter().map(|&i| sessions[i].as_slice()),
+            config.history,
+            pad,
+            end,
+        )
+    };
+    let (train_pairs, valid_pairs) = (pairs(train_idx), pairs(valid_idx));
 
     let mut optim = AdamConfig::new()
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
@@ -417,16 +434,28 @@ pub struct Verdict {
     pub expected: Vec<u16>,
 }
 
-/// Scores every event of `sessions` (classes, or `None` for unknown templates); unknown
+/// Scores every event of `sessions` (classes, or `None` for unknown templates) and, with
+/// `end`, the session's end as one more verdict (event [`DeepLogNet::end`]); unknown
 /// events in a history are read as padding. Distinct histories are predicted once.
 pub fn verdicts(
     net: &DeepLogNet,
     sessions: &[Vec<Option<u16>>],
     history: usize,
     top_g: usize,
+    end: bool,
     device: &Device,
 ) -> Vec<Vec<Verdict>> {
     let pad = net.pad();
+    let with_end: Vec<Vec<Option<u16>>>;
+    let sessions = if end {
+        with_end = sessions
+            .iter()
+            .map(|s| s.iter().copied().chain([Some(net.end())]).collect())
+            .collect();
+        &with_end
+    } else {
+        sessions
+    };
     let known: Vec<Vec<u16>> = sessions
         .iter()
         .map(|s| s.iter().map(|e| e.unwrap_or(pad)).collect())
@@ -448,7 +477,7 @@ pub fn verdicts(
                 .collect(),
         );
     }
-    let classes = net.classes();
+    let classes = net.outputs();
     let mut ranked: Vec<Vec<u16>> = Vec::with_capacity(distinct.len());
     for chunk in windows.chunks(SCORE_BATCH * history) {
         let logp: Vec<f32> = net
@@ -487,13 +516,16 @@ mod tests {
     #[test]
     fn pairs_pad_the_start_and_count_repeats() {
         let s: Vec<u16> = vec![0, 1, 2, 1, 2];
-        let p = Pairs::new([s.as_slice(), s.as_slice()], 2, 9);
+        let p = Pairs::new([s.as_slice(), s.as_slice()], 2, 9, None);
         assert_eq!(p.positions(), 10.0);
         // (9,9)→0, (9,0)→1, (0,1)→2, (1,2)→1, (2,1)→2: five distinct pairs, twice each.
         assert_eq!(p.len(), 5);
         assert!(p.counts.iter().all(|&c| c == 2.0));
         assert_eq!(window_before(&s, 0, 3, 9), vec![9, 9, 9]);
         assert_eq!(window_before(&s, 4, 3, 9), vec![1, 2, 1]);
+        let p = Pairs::new([s.as_slice()], 2, 9, Some(5));
+        assert_eq!(p.positions(), 6.0);
+        assert!(p.targets.contains(&5), "the end is a target");
     }
 
     /// A deterministic language with a branch: after 0 comes 1 or 2, then always 3, 4.
@@ -529,7 +561,14 @@ mod tests {
         // 4 straight after 0 (skipping the branch), and an unknown template.
         let broken: Vec<Option<u16>> =
             vec![Some(0), Some(1), Some(3), Some(4), Some(0), Some(4), None];
-        let v = verdicts(&net, &[normal, broken], 4, 2, &device);
+        // A session that stops half way: its end comes where the model expects 3.
+        let cut: Vec<Option<u16>> = vec![Some(0), Some(1)];
+        let v = verdicts(&net, &[normal, broken, cut], 4, 2, true, &device);
+        assert!(
+            v[2][2].rank.unwrap() > 2,
+            "a cut session's end not flagged: {:?}",
+            v[2]
+        );
         assert!(
             v[0].iter().all(|e| e.rank.is_some_and(|r| r <= 2)),
             "normal session flagged: {:?}",

@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 pub mod deeplog;
 pub mod logmodel;
+pub mod logs;
 pub mod model;
 pub mod nn;
 pub mod rng;
@@ -34,6 +35,8 @@ pub enum TrainError {
     Data(#[from] DataError),
     #[error(transparent)]
     ModelDir(#[from] ModelDirError),
+    #[error(transparent)]
+    Log(#[from] vigil_core::logs::LogError),
     #[error("training config: {0}")]
     Config(String),
     #[error(

@@ -12,6 +12,7 @@
 pub mod drain;
 pub mod format;
 pub mod loghub;
+pub mod pipeline;
 pub mod read;
 pub mod sessions;
 

@@ -8,6 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use vigil_core::series::{BadLines, ReadOptions};
 use vigil_trainer::config::{Backend, ModelConfig, TrainingConfig};
+use vigil_trainer::deeplog::DeepLogConfig;
+use vigil_trainer::logs::{LogInput, LogsJob, MinerArgs, SessionArgs, parsing, train_logs};
 use vigil_trainer::training::{EpochLoss, Progress};
 use vigil_trainer::{MetricsJob, train_metrics};
 
@@ -23,6 +25,57 @@ struct Cli {
 enum Command {
     /// Learn normal metric windows from a CSV and write a model directory.
     Metrics(MetricsArgs),
+    /// Learn the normal order of log events (DeepLog) from a raw log or a sequence file.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+struct LogsArgs {
+    /// A raw log of normal operation.
+    #[arg(
+        long,
+        short,
+        required_unless_present = "sequences",
+        conflicts_with = "sequences"
+    )]
+    input: Option<PathBuf>,
+    /// Or a sequence file (`<Id>,Label,Split,EventSequence`): learns from its normal `train`
+    /// sessions.
+    #[arg(long)]
+    sequences: Option<PathBuf>,
+    /// With --sequences: template texts (`EventId,EventTemplate,…`), for readable reasons.
+    #[arg(long, requires = "sequences")]
+    templates: Option<PathBuf>,
+    #[command(flatten)]
+    miner: MinerArgs,
+    #[command(flatten)]
+    sessions: SessionArgs,
+    /// Output model directory.
+    #[arg(long, short, default_value = "models/logs")]
+    model: PathBuf,
+    /// DeepLog settings as TOML (`history`, `top_g`, `hidden`, …); flags override.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Events of history each prediction reads (h).
+    #[arg(long)]
+    history: Option<usize>,
+    /// Normal events are among this many most likely predictions (g).
+    #[arg(long)]
+    top_g: Option<usize>,
+    #[arg(long)]
+    hidden: Option<usize>,
+    #[arg(long)]
+    layers: Option<usize>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Replace an existing model directory.
+    #[arg(long)]
+    force: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +148,77 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Metrics(args) => metrics(args),
+        Command::Logs(args) => logs(args),
     }
+}
+
+fn logs(a: LogsArgs) -> anyhow::Result<()> {
+    let mut config = match &a.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str::<DeepLogConfig>(&text)
+                .with_context(|| format!("DeepLog config {}", path.display()))?
+        }
+        None => DeepLogConfig::default(),
+    };
+    macro_rules! set {
+        ($($field:ident),*) => {$( if let Some(v) = a.$field { config.$field = v; } )*};
+    }
+    set!(history, top_g, hidden, layers, epochs, seed);
+    let input = match (&a.input, &a.sequences) {
+        (Some(path), _) => LogInput::Raw {
+            path,
+            parsing: parsing(&a.miner, &a.sessions)?,
+        },
+        (None, Some(path)) => LogInput::Sequences {
+            path,
+            templates: a.templates.as_deref(),
+        },
+        (None, None) => anyhow::bail!("give --input (a raw log) or --sequences"),
+    };
+    let mut progress = Reporter::new(a.quiet);
+    let (model, read) = train_logs(
+        LogsJob {
+            input,
+            model_dir: &a.model,
+            config,
+            force: a.force,
+        },
+        &mut progress,
+    )?;
+    progress.done();
+    if !a.quiet {
+        let h = &model.history;
+        let lines = read.lines.as_ref().map_or(String::new(), |r| {
+            format!(
+                "; {} lines, {} skipped, {} in no session",
+                r.lines,
+                r.skipped(),
+                read.without_session
+            )
+        });
+        println!(
+            "trainer: deeplog on {} sessions ({} events, {} distinct (history, next) pairs, {} templates{lines}{}): best validation loss {:.4} at epoch {} of {} in {:.1} s → {} (state machine: transitions.dot)",
+            read.sessions,
+            read.events,
+            h.train_pairs,
+            model.vocab.len(),
+            if read.left_out > 0 {
+                format!(", {} anomalous or test sessions left out", read.left_out)
+            } else {
+                String::new()
+            },
+            h.epochs
+                .get(h.best_epoch.saturating_sub(1))
+                .map_or(f64::NAN, |e| e.valid),
+            h.best_epoch,
+            h.epochs.len(),
+            h.seconds,
+            a.model.display()
+        );
+    }
+    Ok(())
 }
 
 fn metrics(a: MetricsArgs) -> anyhow::Result<()> {

@@ -1,0 +1,175 @@
+//! Raw log → sessions of templates, the way a log model reads its training data and,
+//! later, new data: the header format, the template miner (learning while training,
+//! matching only afterwards, so new logs are parsed as the model's were) and the session
+//! rule, kept together and saved with the model.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::sessions::{Event, time_ms};
+use super::{Drain, LineReport, LogError, LogFormat, LogReader, Session, SessionRule, Skip};
+
+/// How a log becomes sessions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogParsing {
+    /// Header format, e.g. `<Timestamp> <Host> <Level> <Component>: <Content>`.
+    pub format: String,
+    pub rule: SessionRule,
+    /// The header field that keeps line and time windows apart per source (e.g. `Host`).
+    pub group_field: Option<String>,
+    /// The header field with the time (time windows).
+    pub time_field: Option<String>,
+    pub max_line_bytes: usize,
+    /// The miner, with every template learnt in training.
+    pub drain: Drain,
+}
+
+/// A log read into sessions.
+#[derive(Debug, Clone)]
+pub struct ParsedLog {
+    pub sessions: Vec<Session>,
+    pub report: LineReport,
+    /// Lines no session rule claimed (id rules: lines without an id).
+    pub without_session: u64,
+    /// Lines no learnt template matches (matching only).
+    pub unmatched: u64,
+}
+
+/// The header field named `wanted`, or the first of `guesses` the format has.
+fn field(format: &LogFormat, wanted: &Option<String>, guesses: &[&str]) -> Option<usize> {
+    match wanted {
+        Some(name) => format.field_index(name),
+        None => guesses.iter().find_map(|g| format.field_index(g)),
+    }
+}
+
+impl LogParsing {
+    /// Checks the format and the named fields.
+    fn checked(&self) -> Result<(LogFormat, Option<usize>, Option<usize>), LogError> {
+        let format = LogFormat::new(&self.format)?;
+        for name in [&self.group_field, &self.time_field].into_iter().flatten() {
+            if format.field_index(name).is_none() {
+                return Err(LogError::Format {
+                    format: self.format.clone(),
+                    message: format!("it has no field <{name}>"),
+                });
+            }
+        }
+        let group = field(&format, &self.group_field, &["Host", "Node", "Component"]);
+        let time = field(&format, &self.time_field, &["Timestamp", "Time", "Date"]);
+        Ok((format, group, time))
+    }
+
+    /// Reads `path` into sessions. With `learn`, the miner learns new templates (training);
+    /// without, lines only match the templates it has (`None` where none does).
+    pub fn read(&mut self, path: &Path, learn: bool) -> Result<ParsedLog, LogError> {
+        let (format, group, time) = self.checked()?;
+        let mut sessions = self.rule.start()?;
+        let mut reader = LogReader::open(path, self.max_line_bytes)?;
+        let mut unmatched = 0;
+        while let Some((n, line)) = reader.next_line()? {
+            let Some(fields) = format.split(line) else {
+                reader.report.skip(n, Skip::NoHeader);
+                continue;
+            };
+            let content = fields[format.content_index()];
+            let template = if learn {
+                Some(self.drain.add(content))
+            } else {
+                self.drain.matching(content)
+            };
+            unmatched += u64::from(template.is_none());
+            sessions
+                .push(&Event {
+                    line: n,
+                    text: line,
+                    time_ms: time.and_then(|t| time_ms(fields[t])),
+                    group: group.map_or("", |g| fields[g]),
+                    template,
+                })
+                .map_err(|e| match e {
+                    LogError::Session(m) => LogError::Session(format!("{}: {m}", path.display())),
+                    e => e,
+                })?;
+        }
+        let without_session = sessions.without_id();
+        Ok(ParsedLog {
+            sessions: sessions.finish(),
+            report: reader.report,
+            without_session,
+            unmatched,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::DrainConfig;
+
+    fn parsing() -> LogParsing {
+        LogParsing {
+            format: "<Timestamp> <Host> <Level> <Component>: <Content>".into(),
+            rule: SessionRule::default(),
+            group_field: None,
+            time_field: None,
+            max_line_bytes: 1000,
+            drain: Drain::new(DrainConfig::default()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn learns_then_matches_without_learning() {
+        let dir = tempfile::tempdir().unwrap();
+        let train = dir.path().join("train.log");
+        std::fs::write(
+            &train,
+            "2026-01-01T00:00:00Z web-1 INFO nginx: req-0000000a accepted from 10.0.0.1\n\
+             2026-01-01T00:00:01Z web-1 INFO nginx: req-0000000a completed in 12 ms\n\
+             not a log line\n\
+             2026-01-01T00:00:02Z web-1 INFO nginx: req-0000000b accepted from 10.0.0.2\n\
+             \n\
+             2026-01-01T00:00:03Z web-1 INFO cron: housekeeping done\n",
+        )
+        .unwrap();
+        let mut p = parsing();
+        let log = p.read(&train, true).unwrap();
+        assert_eq!(log.sessions.len(), 2);
+        assert_eq!(log.sessions[0].key, "req-0000000a");
+        assert_eq!(log.sessions[0].lines, vec![1, 2]);
+        assert_eq!(log.sessions[1].events, vec![log.sessions[0].events[0]]);
+        assert_eq!(log.without_session, 1, "the cron line has no id");
+        assert_eq!(
+            log.report.skipped(),
+            2,
+            "the header-less and the empty line"
+        );
+        let templates = p.drain.templates().len();
+
+        let test = dir.path().join("test.log");
+        std::fs::write(
+            &test,
+            "2026-01-02T00:00:00Z web-1 INFO nginx: req-000000ff accepted from 10.0.0.9\n\
+             2026-01-02T00:00:01Z web-1 ERROR nginx: req-000000ff upstream timed out\n",
+        )
+        .unwrap();
+        let log = p.read(&test, false).unwrap();
+        assert_eq!(
+            p.drain.templates().len(),
+            templates,
+            "matching learnt nothing"
+        );
+        assert!(log.sessions[0].events[0].is_some());
+        assert_eq!(log.sessions[0].events[1], None);
+        assert_eq!(log.unmatched, 1);
+    }
+
+    #[test]
+    fn a_named_field_must_exist() {
+        let mut p = parsing();
+        p.group_field = Some("Pid".into());
+        let err = p.read(Path::new("/nonexistent"), true).unwrap_err();
+        assert!(err.to_string().contains("no field <Pid>"), "{err}");
+    }
+}
