@@ -44,6 +44,10 @@ pub struct ParseArgs {
     /// Lines longer than this many bytes are skipped and counted.
     #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+    /// Mine exactly as logparser's Drain.py (masks as merged <*>, partly masked tokens
+    /// routed by their text).
+    #[arg(long)]
+    pub as_logparser: bool,
     /// Output folder: templates.csv, structured.csv, parse.json.
     #[arg(long, short, default_value = "results/parse")]
     pub out: PathBuf,
@@ -98,12 +102,17 @@ impl ParseArgs {
         } else {
             self.masks.clone()
         };
-        DrainConfig {
+        let config = DrainConfig {
             depth: self.depth,
             similarity: self.st,
             max_children: self.max_children,
             masks,
             ..DrainConfig::default()
+        };
+        if self.as_logparser {
+            config.as_logparser()
+        } else {
+            config
         }
     }
 }
