@@ -253,7 +253,7 @@ impl TryFrom<Tree> for Drain {
                     ));
                 };
                 let len = template.tokens.len() as u32;
-                if tree.lengths.get(&len).is_none() {
+                if !tree.lengths.contains_key(&len) {
                     return bad(format!(
                         "template {t} has {len} tokens, a length with no node"
                     ));
