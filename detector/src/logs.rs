@@ -12,7 +12,7 @@ use vigil_core::logs::drain::DEFAULT_MASKS;
 use vigil_core::logs::format::VIGIL_FORMAT;
 use vigil_core::logs::loghub::{self, PUBLISHED_AVERAGE, SYSTEMS, SystemResult};
 use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
-use vigil_core::logs::{Drain, DrainConfig, LineReport, LogFormat, LogReader, Skip};
+use vigil_core::logs::{Drain, DrainConfig, LineReport, LogFormat, LogReader};
 
 use crate::Error;
 
@@ -129,12 +129,10 @@ pub fn parse(args: &ParseArgs) -> Result<ParseSummary, Error> {
     let mut drain = Drain::new(args.config())?;
     let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
     let mut ids = Vec::new();
-    while let Some((n, line)) = reader.next_line()? {
-        match format.split(line) {
-            Some(fields) => ids.push(drain.add(fields[format.content_index()])),
-            None => reader.report.skip(n, Skip::NoHeader),
-        }
-    }
+    reader.for_each_record(&format, |_, fields| {
+        ids.push(drain.add(fields[format.content_index()]));
+        Ok(())
+    })?;
     let parse_seconds = started.elapsed().as_secs_f64();
     let report = reader.report;
 
@@ -174,6 +172,9 @@ pub fn parse(args: &ParseArgs) -> Result<ParseSummary, Error> {
             w.write_field(id.to_string())?;
             w.write_field(&templates[id.index()])?;
             w.write_record(None::<&[u8]>)?;
+        }
+        if ids.next().is_some() {
+            return Err(std::io::Error::other("the input changed while being parsed").into());
         }
         Ok(())
     })?;

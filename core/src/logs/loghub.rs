@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::drain::Masked;
 use super::read::DEFAULT_MAX_LINE_BYTES;
-use super::{Drain, DrainConfig, LogError, LogFormat, LogReader, Skip, TemplateId};
+use super::{Drain, DrainConfig, LogError, LogFormat, LogReader, TemplateId};
 
 /// One system's log format and Drain settings, from logparser's `Drain/benchmark.py`,
 /// and Drain's published grouping accuracy (Zhu et al. 2019, Table III).
@@ -252,12 +252,10 @@ pub fn evaluate_system(
     let mut drain = Drain::new(config)?;
     let mut reader = LogReader::open(&log, DEFAULT_MAX_LINE_BYTES)?;
     let mut parsed: Vec<(u64, TemplateId)> = Vec::with_capacity(truth.len());
-    while let Some((n, line)) = reader.next_line()? {
-        match format.split(line) {
-            Some(fields) => parsed.push((n, drain.add(fields[format.content_index()]))),
-            None => reader.report.skip(n, Skip::NoHeader),
-        }
-    }
+    reader.for_each_record(&format, |n, fields| {
+        parsed.push((n, drain.add(fields[format.content_index()])));
+        Ok(())
+    })?;
     let seconds = started.elapsed().as_secs_f64();
 
     let lines = reader.report.lines as usize;
