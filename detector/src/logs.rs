@@ -26,7 +26,7 @@ pub struct ParseArgs {
     #[arg(long, default_value = VIGIL_FORMAT)]
     pub format: String,
     /// A regex whose matches become <*> before mining (repeat for several, applied in
-    /// order); replaces the default masks (ids, UUIDs, IPs, hex and plain numbers).
+    /// order); replaces the default masks (ids, UUIDs, IPs, hex, numbers with their units).
     #[arg(long = "mask", value_name = "REGEX")]
     pub masks: Vec<String>,
     /// No masks at all.
