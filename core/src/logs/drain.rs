@@ -9,10 +9,23 @@
 //! count as parameters, which break ties) if that share reaches `similarity`, and the
 //! positions where they differ become `<*>`. Otherwise the line starts a new template.
 //!
-//! One departure from `Drain.py`, on purpose: there a line with fewer than `depth - 2`
-//! tokens never reaches a leaf, so each such line starts a template of its own (logparser's
-//! evaluation hides it by grouping on the template text). Here short lines reach the leaf
-//! at the end of their tokens and are matched like any other.
+//! Three departures from `Drain.py`, on purpose:
+//! - there a line with fewer than `depth - 2` tokens never reaches a leaf, so each such
+//!   line starts a template of its own (logparser's evaluation hides it by grouping on the
+//!   template text); here short lines reach the leaf at the end of their tokens;
+//! - masked positions are neutral by default ([`Masked::Neutral`]): left out of the
+//!   similarity where line and template are both masked. Drain.py turns a mask's match into
+//!   the `<*>` of a merged position, which never counts as equal ([`Masked::Parameter`]),
+//!   so a line with 3 of its 5 tokens masked is 2/5 similar to the very template it started
+//!   (`<*> completed <*> in <*>`) and every such line starts another. Drain3 counts them
+//!   as equal instead, which merges `<*> returned <*> rows` with `<*> moved <*> connections`;
+//! - a token that a mask changed in part (`b<*>-fe<*>a`, what is left of a UUID after a
+//!   number mask) goes down the `<*>` branch, like a token with a digit: a mask has declared
+//!   it a parameter. Drain.py routes it by its text (`route_masked_by_text`), so every UUID
+//!   opens a branch of its own.
+//!
+//! With `Masked::Parameter` and `route_masked_by_text`, every loghub-2k system scores
+//! exactly as Drain.py does. Masked tokens show as `<*>` in template texts either way.
 //!
 //! Template ids are indices in first-seen order and never change, even when merging
 //! rewrites a template's text; the same lines in the same order give the same templates.
@@ -26,20 +39,37 @@ use serde::{Deserialize, Serialize};
 
 use super::{LogError, is_space};
 
-/// The parameter placeholder, in templates and as a mask's replacement.
+/// The placeholder of a parameter in template texts, and of a merged position in the tree.
 pub const WILDCARD: &str = "<*>";
+
+/// What a mask's match becomes with [`Masked::Neutral`]. Shown as `<*>`.
+const MASKED: &str = "<#>";
+
+/// How masked positions count in the similarity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Masked {
+    /// Neither for nor against: left out where line and template are both masked.
+    #[default]
+    Neutral,
+    /// As the `<*>` of a merged position: never equal (logparser's Drain.py).
+    Parameter,
+}
 
 /// Masks for logs in general, applied in this order: block, request and job ids, UUIDs,
 /// IPv4 addresses (with a port), hexadecimal numbers, and numbers between word boundaries
-/// (`42`, `x=3.5`, `web-2`; not `18ms` or `eth0`, which Drain still treats as tokens with a
-/// digit). Each match becomes `<*>`.
+/// with any unit (`42`, `x=3.5`, `web-2`, `18ms`; not `eth0`). Each match becomes `<*>`.
+///
+/// Units matter: Drain counts a template's `<*>` positions as unequal, so in
+/// `<*> completed <*> in 16ms` a differing duration left as a token would drop a line's
+/// similarity to 2/5 and start a template per duration.
 pub const DEFAULT_MASKS: [&str; 6] = [
     r"blk_-?\d+",
     r"\b(?:req|job)-[0-9a-f]{8}\b",
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
     r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b",
     r"\b0[xX][0-9a-fA-F]+\b",
-    r"\b\d+(?:\.\d+)?\b",
+    r"\b\d+(?:\.\d+)?[a-zA-Z]*\b",
 ];
 
 /// Drain's parameters, as saved beside a model.
@@ -55,6 +85,13 @@ pub struct DrainConfig {
     pub max_children: usize,
     /// Regexes whose matches become `<*>` before tokenising, applied in order.
     pub masks: Vec<String>,
+    /// How masked positions count in the similarity.
+    #[serde(default)]
+    pub masked: Masked,
+    /// Route a token that a mask changed in part by its text (Drain.py), not down the
+    /// `<*>` branch.
+    #[serde(default)]
+    pub route_masked_by_text: bool,
 }
 
 impl Default for DrainConfig {
@@ -66,11 +103,22 @@ impl Default for DrainConfig {
             similarity: 0.5,
             max_children: 100,
             masks: DEFAULT_MASKS.iter().map(|m| m.to_string()).collect(),
+            masked: Masked::Neutral,
+            route_masked_by_text: false,
         }
     }
 }
 
 impl DrainConfig {
+    /// The same settings, mined exactly as logparser's Drain.py does.
+    pub fn as_logparser(self) -> DrainConfig {
+        DrainConfig {
+            masked: Masked::Parameter,
+            route_masked_by_text: true,
+            ..self
+        }
+    }
+
     /// Checks the parameters and compiles the masks.
     fn check(&self) -> Result<Vec<Regex>, LogError> {
         if self.depth < 3 {
@@ -136,8 +184,8 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn tokens(&self) -> &[String] {
-        &self.tokens
+    pub fn token_count(&self) -> usize {
+        self.tokens.len()
     }
 
     /// Lines added to it by [`Drain::add`].
@@ -145,9 +193,9 @@ impl Template {
         self.count
     }
 
-    /// The tokens joined by single spaces.
+    /// The tokens joined by single spaces, masked parts shown as `<*>`.
     pub fn text(&self) -> String {
-        self.tokens.join(" ")
+        self.tokens.join(" ").replace(MASKED, WILDCARD)
     }
 }
 
@@ -205,7 +253,7 @@ impl TryFrom<Tree> for Drain {
                     ));
                 };
                 let len = template.tokens.len() as u32;
-                if tree.lengths.get(&len).is_none() {
+                if !tree.lengths.contains_key(&len) {
                     return bad(format!(
                         "template {t} has {len} tokens, a length with no node"
                     ));
@@ -283,11 +331,20 @@ impl Drain {
         self.search(&tokens(&masked)).map(TemplateId)
     }
 
+    /// What a mask's match becomes.
+    fn masked(&self) -> &'static str {
+        match self.tree.config.masked {
+            Masked::Neutral => MASKED,
+            Masked::Parameter => WILDCARD,
+        }
+    }
+
     /// `content` with every mask applied, in order.
-    pub fn mask<'a>(&self, content: &'a str) -> Cow<'a, str> {
+    fn mask<'a>(&self, content: &'a str) -> Cow<'a, str> {
         let mut text = Cow::Borrowed(content);
+        let masked = self.masked();
         for mask in &self.masks {
-            if let Cow::Owned(s) = mask.replace_all(&text, NoExpand(WILDCARD)) {
+            if let Cow::Owned(s) = mask.replace_all(&text, NoExpand(masked)) {
                 text = Cow::Owned(s);
             }
         }
@@ -312,21 +369,21 @@ impl Drain {
     fn best(&self, candidates: &[u32], tokens: &[&str]) -> Option<u32> {
         let mut best = None;
         let (mut best_sim, mut best_params) = (-1.0, -1);
+        let neutral_masks = self.tree.config.masked == Masked::Neutral;
         for &id in candidates {
             let template = &self.tree.templates[id as usize].tokens;
-            let (mut same, mut params) = (0usize, 0i64);
+            let (mut same, mut params, mut neutral) = (0usize, 0i64, 0usize);
             for (t, token) in template.iter().zip(tokens) {
                 if t == WILDCARD {
                     params += 1;
+                } else if neutral_masks && t == MASKED && *token == MASKED {
+                    neutral += 1;
                 } else if t == token {
                     same += 1;
                 }
             }
-            let sim = if tokens.is_empty() {
-                1.0
-            } else {
-                same as f64 / tokens.len() as f64
-            };
+            let n = tokens.len() - neutral;
+            let sim = if n == 0 { 1.0 } else { same as f64 / n as f64 };
             if sim > best_sim || (sim == best_sim && params > best_params) {
                 (best, best_sim, best_params) = (Some(id), sim, params);
             }
@@ -337,6 +394,8 @@ impl Drain {
     /// Routes a new template down the tree, growing it (`addSeqToPrefixTree`).
     fn insert(&mut self, tokens: &[&str], id: u32) {
         let max = self.tree.config.max_children;
+        let route_masked = !self.tree.config.route_masked_by_text;
+        let masked = self.masked();
         let len = tokens.len() as u32;
         let mut node = match self.tree.lengths.get(&len) {
             Some(&n) => n,
@@ -354,7 +413,9 @@ impl Drain {
             }
             let size = children.len();
             let has_wildcard = children.contains_key(WILDCARD);
-            let own_branch = !token.chars().any(char::is_numeric)
+            let parameter = token.chars().any(char::is_numeric)
+                || (route_masked && token.contains(masked) && *token != masked);
+            let own_branch = !parameter
                 && if has_wildcard {
                     size < max
                 } else {
@@ -402,6 +463,8 @@ mod tests {
             similarity: st,
             max_children: 100,
             masks: masks.iter().map(|m| m.to_string()).collect(),
+            masked: Masked::Neutral,
+            route_masked_by_text: false,
         })
         .unwrap()
     }
@@ -413,18 +476,41 @@ mod tests {
     #[test]
     fn masks_apply_in_order_before_tokenising() {
         let d = Drain::new(DrainConfig::default()).unwrap();
+        let shown = |text: &str| d.mask(text).replace(MASKED, WILDCARD);
         assert_eq!(
-            d.mask("req-3b33478e routed to 10.0.0.7:8080 in 23ms, blk_-42 x=17 0x1F id=5.5"),
-            "<*> routed to <*> in 23ms, <*> x=<*> <*> id=<*>"
+            shown("req-3b33478e routed to 10.0.0.7:8080 in 23ms, blk_-42 x=17 0x1F id=5.5"),
+            "<*> routed to <*> in <*>, <*> x=<*> <*> id=<*>"
         );
         assert_eq!(
-            d.mask("job-0badc0de done; uuid 123e4567-e89b-12d3-a456-426614174000"),
+            shown("job-0badc0de done; uuid 123e4567-e89b-12d3-a456-426614174000"),
             "<*> done; uuid <*>"
         );
-        // Digits inside a word stay.
-        assert_eq!(d.mask("db-1 eth0 18ms"), "db-<*> eth0 18ms");
-        let d = drain(4, 0.5, &[r"\d+", r"<\*>:<\*>"]);
-        assert_eq!(d.mask("port 1:2"), "port <*>");
+        // Numbers with a unit go; digits inside a word stay.
+        assert_eq!(shown("db-1 eth0 18ms 88%"), "db-<*> eth0 <*> <*>%");
+        // A later mask sees what the earlier ones left.
+        assert_eq!(drain(4, 0.5, &[r"\d+", r"x\d"]).mask("x1"), "x<#>");
+        assert_eq!(drain(4, 0.5, &[r"x\d", r"\d+"]).mask("x1"), "<#>");
+    }
+
+    #[test]
+    fn masked_positions_are_neutral() {
+        // Regression: with masks as merged <*> (Drain.py), 3 masked tokens of 5 left a
+        // line 2/5 similar to its own template, and every such line started a new one.
+        let lines = [
+            "req-3b33478e completed 200 in 16ms",
+            "req-0badc0de completed 404 in 44ms",
+        ];
+        let mut d = Drain::new(DrainConfig::default()).unwrap();
+        assert_eq!(d.add(lines[0]), d.add(lines[1]));
+        assert_eq!(d.templates()[0].text(), "<*> completed <*> in <*>");
+        let mut d = Drain::new(DrainConfig::default().as_logparser()).unwrap();
+        assert_ne!(d.add(lines[0]), d.add(lines[1]));
+        // Neutral, not equal: two masked tokens of four do not make two lines alike.
+        let mut d = Drain::new(DrainConfig::default()).unwrap();
+        assert_ne!(
+            d.add("job-0badc0de returned 12 rows"),
+            d.add("job-0badc0de moved 3 connections")
+        );
     }
 
     #[test]
@@ -476,6 +562,7 @@ mod tests {
             similarity: 0.3,
             max_children: 3,
             masks: vec![],
+            ..DrainConfig::default()
         })
         .unwrap();
         let a = d.add("a same tail");
@@ -490,6 +577,23 @@ mod tests {
         assert_eq!(d.tree.nodes[d.tree.lengths[&3] as usize].children.len(), 3);
         // Known first tokens keep their own branch.
         assert_eq!(d.add("a same tail"), a);
+    }
+
+    #[test]
+    fn partly_masked_tokens_route_as_parameters() {
+        let lines = ["vm b1e-fe2a resumed", "vm c3d-a9 resumed"];
+        let mut d = drain(5, 0.5, &[r"\d+"]);
+        let ids: Vec<_> = lines.iter().map(|l| d.add(l)).collect();
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(d.template(ids[0]).text(), "vm <*> resumed");
+        // As logparser's Drain.py: each masked id opens its own branch at depth 5.
+        let mut d = Drain::new(DrainConfig {
+            route_masked_by_text: true,
+            ..d.config().clone()
+        })
+        .unwrap();
+        let ids: Vec<_> = lines.iter().map(|l| d.add(l)).collect();
+        assert_ne!(ids[0], ids[1]);
     }
 
     #[test]

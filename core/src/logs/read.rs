@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LogError, is_space};
+use super::{LogError, LogFormat, is_space};
 
 /// Lines longer than this (in bytes, without the line end) are skipped by default.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 10_000;
@@ -192,11 +192,30 @@ impl<R: BufRead> LogReader<R> {
                 None => break,
             }
         }
-        // Checked just above; a second check is cheaper than unsafe code.
+        // Checked just above; a second check is cheaper than unsafe code (and the borrow
+        // checker refuses to return the first from inside the loop).
         match std::str::from_utf8(&self.buf) {
             Ok(text) => Ok(Some((self.line, text))),
             Err(_) => Err(LogError::line(&self.path, self.line, "not UTF-8".into())),
         }
+    }
+}
+
+impl<R: BufRead> LogReader<R> {
+    /// Calls `f` with each kept line's number and field values in `format`'s order; lines
+    /// that do not fit the format are skipped and counted as [`Skip::NoHeader`].
+    pub fn for_each_record(
+        &mut self,
+        format: &LogFormat,
+        mut f: impl FnMut(u64, &[&str]) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        while let Some((n, line)) = self.next_line()? {
+            match format.split(line) {
+                Some(fields) => f(n, &fields)?,
+                None => self.report.skip(n, Skip::NoHeader),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -256,6 +275,34 @@ mod tests {
         assert!(r.buf.capacity() < 1000, "the long line was buffered");
         assert_eq!(r.next_line().unwrap(), None);
         assert_eq!(r.report.too_long, 1);
+    }
+
+    #[test]
+    fn records_skip_lines_without_a_header() {
+        let format = LogFormat::new("<Level>: <Content>").unwrap();
+        let mut r = LogReader::new(
+            &b"INFO: up\nnothing\n\nWARN: slow disk\n"[..],
+            Path::new("t.log"),
+            100,
+        );
+        let mut seen = Vec::new();
+        r.for_each_record(&format, |n, fields| {
+            seen.push((n, fields.join("|")));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                (1, "INFO|up".to_string()),
+                (4, "WARN|slow disk".to_string())
+            ]
+        );
+        assert_eq!((r.report.no_header, r.report.empty), (1, 1));
+        assert_eq!(
+            r.report.first_skipped,
+            [(2, Skip::NoHeader), (3, Skip::Empty)]
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! End to end: generate → train → detect → evaluate on a generated fleet, and the
 //! detector's answers to bad input.
 
+mod logs;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

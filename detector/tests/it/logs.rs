@@ -1,0 +1,204 @@
+//! `detector parse` on generated logs (with bad lines mixed in) and `detector eval loghub`.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+use vigil_generator::scenario::DEFAULT_SCENARIO;
+use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
+
+const LINES: usize = 20_000;
+
+/// The first `LINES` lines of a generated training log, then one line of each bad kind.
+fn log_with_bad_lines(dir: &Path) -> std::path::PathBuf {
+    let mut file = ScenarioFile::parse(DEFAULT_SCENARIO, "default").unwrap();
+    file.apply(&Overrides {
+        seed: Some(5),
+        ..Overrides::default()
+    });
+    let scenario = Scenario::from_file(file, "default").unwrap();
+    let out = dir.join("data");
+    generate(
+        &scenario,
+        &Options {
+            out: out.clone(),
+            charts: None,
+            progress: false,
+        },
+    )
+    .unwrap();
+    let text = fs::read_to_string(out.join("train/logs.log")).unwrap();
+    let mut bytes: Vec<u8> = Vec::new();
+    for line in text.lines().take(LINES) {
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(b"2026-01-26T00:05:41.180Z lb-1 INFO haproxy: \xff\xfe binary\n");
+    bytes.extend_from_slice(b"   \n");
+    bytes.extend(std::iter::repeat_n(b'x', 20_000));
+    bytes.extend_from_slice(b"\nno header on this line\n");
+    let path = dir.join("app.log");
+    fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn detector() -> Command {
+    Command::cargo_bin("detector").unwrap()
+}
+
+#[test]
+fn parse_mines_templates_and_counts_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_with_bad_lines(dir.path());
+    let out = dir.path().join("parsed");
+    detector()
+        .args(["parse", "-i"])
+        .arg(&log)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(contains(format!("{} lines, {LINES} parsed", LINES + 4)))
+        .stderr(contains(
+            "4 skipped (1 not UTF-8, 1 empty, 1 too long, 1 header",
+        ));
+
+    // templates.csv: every line counted once, request ids masked, few templates.
+    let mut templates: HashMap<String, String> = HashMap::new();
+    let mut total = 0;
+    let mut reader = csv::Reader::from_path(out.join("templates.csv")).unwrap();
+    assert_eq!(reader.headers().unwrap(), vec!["id", "template", "count"]);
+    for r in reader.records() {
+        let r = r.unwrap();
+        total += r[2].parse::<usize>().unwrap();
+        assert!(!r[1].contains("req-"), "an id left in {:?}", &r[1]);
+        templates.insert(r[0].to_string(), r[1].to_string());
+    }
+    assert_eq!(total, LINES);
+    assert!((10..=60).contains(&templates.len()), "{templates:?}");
+    assert!(
+        templates
+            .values()
+            .any(|t| t == "<*> routed to backend web-<*>"),
+        "{templates:?}"
+    );
+
+    // structured.csv: one row per parsed line, in order, with its final template.
+    let mut reader = csv::Reader::from_path(out.join("structured.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "line",
+            "Timestamp",
+            "Host",
+            "Level",
+            "Component",
+            "Content",
+            "template_id",
+            "template"
+        ]
+    );
+    let mut rows = 0;
+    for r in reader.records() {
+        let r = r.unwrap();
+        rows += 1;
+        assert_eq!(r[0].parse::<usize>().unwrap(), rows);
+        assert_eq!(templates[&r[6]], r[7]);
+        // Every constant token of the template is in the line's content.
+        for token in r[7].split(' ').filter(|t| !t.contains("<*>")) {
+            assert!(r[5].contains(token), "{:?} not in {:?}", token, &r[5]);
+        }
+    }
+    assert_eq!(rows, LINES);
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("parse.json")).unwrap()).unwrap();
+    let report = &summary["report"];
+    for key in ["invalid_utf8", "empty", "too_long", "no_header"] {
+        assert_eq!(report[key], 1, "{key}: {report}");
+    }
+
+    // The same input gives the same files.
+    let again = dir.path().join("again");
+    detector()
+        .args(["parse", "-q", "-i"])
+        .arg(&log)
+        .arg("-o")
+        .arg(&again)
+        .assert()
+        .success();
+    for f in ["templates.csv", "structured.csv"] {
+        assert_eq!(
+            fs::read(out.join(f)).unwrap(),
+            fs::read(again.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // Settings are checked before anything is read or written.
+    detector()
+        .args(["parse", "--st", "1.5", "-i"])
+        .arg(&log)
+        .arg("-o")
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(contains("similarity 1.5"));
+    detector()
+        .args(["parse", "--mask", "(", "-i"])
+        .arg(&log)
+        .assert()
+        .code(2)
+        .stderr(contains("invalid mask"));
+    detector()
+        .args(["parse", "--format", "<Date> <Time>", "-i"])
+        .arg(&log)
+        .assert()
+        .code(2)
+        .stderr(contains("no <Content> field"));
+}
+
+#[test]
+fn eval_loghub_scores_hdfs_and_bgl() {
+    let benchmarks =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/loghub-2k");
+    if !benchmarks.exists() {
+        eprintln!("skipped: {} is missing", benchmarks.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    detector()
+        .args([
+            "eval",
+            "loghub",
+            "--system",
+            "HDFS",
+            "--system",
+            "bgl",
+            "--benchmarks",
+        ])
+        .arg(&benchmarks)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("HDFS           2000  0.9975"))
+        .stdout(contains("BGL            2000  0.9625"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("loghub.json")).unwrap()).unwrap();
+    assert_eq!(report["systems"].as_array().unwrap().len(), 2);
+    assert!(
+        fs::read_to_string(dir.path().join("loghub.txt"))
+            .unwrap()
+            .contains("average")
+    );
+    detector()
+        .args(["eval", "loghub", "--system", "Nope", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("unknown loghub system \"Nope\""));
+}
