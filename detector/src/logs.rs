@@ -8,13 +8,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use vigil_core::AtomicFile;
-use vigil_core::logs::drain::DEFAULT_MASKS;
-use vigil_core::logs::format::VIGIL_FORMAT;
 use vigil_core::logs::loghub::{self, PUBLISHED_AVERAGE, SYSTEMS, SystemResult};
-use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
 use vigil_core::logs::{Drain, DrainConfig, LineReport, LogFormat, LogReader};
 
 use crate::Error;
+use vigil_trainer::logs::MinerArgs;
 
 /// `detector parse`'s flags.
 #[derive(Debug, clap::Args)]
@@ -22,32 +20,9 @@ pub struct ParseArgs {
     /// The log file.
     #[arg(long, short)]
     pub input: PathBuf,
-    /// Header fields and content, logparser style; the default fits the generator's logs.
-    #[arg(long, default_value = VIGIL_FORMAT)]
-    pub format: String,
-    /// A regex whose matches become <*> before mining (repeat for several, applied in
-    /// order); replaces the default masks (ids, UUIDs, IPs, hex, numbers with their units).
-    #[arg(long = "mask", value_name = "REGEX")]
-    pub masks: Vec<String>,
-    /// No masks at all.
-    #[arg(long, conflicts_with = "masks")]
-    pub no_masks: bool,
-    /// Similarity threshold: the share of equal tokens for a line to join a template.
-    #[arg(long, default_value_t = 0.5)]
-    pub st: f64,
-    /// Tree depth (4 routes lines by their first token, 6 by the first three).
-    #[arg(long, default_value_t = 4)]
-    pub depth: usize,
-    /// Children of a tree node before new tokens share its <*> branch.
-    #[arg(long, default_value_t = 100)]
-    pub max_children: usize,
-    /// Lines longer than this many bytes are skipped and counted.
-    #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
-    /// Mine exactly as logparser's Drain.py (masks as merged <*>, partly masked tokens
-    /// routed by their text).
-    #[arg(long)]
-    pub as_logparser: bool,
+    /// Header format and the miner's settings.
+    #[command(flatten)]
+    pub miner: MinerArgs,
     /// Output folder: templates.csv, structured.csv, parse.json.
     #[arg(long, short, default_value = "results/parse")]
     pub out: PathBuf,
@@ -93,30 +68,6 @@ pub struct ParseSummary {
     pub total_seconds: f64,
 }
 
-impl ParseArgs {
-    fn config(&self) -> DrainConfig {
-        let masks = if self.no_masks {
-            Vec::new()
-        } else if self.masks.is_empty() {
-            DEFAULT_MASKS.iter().map(|m| m.to_string()).collect()
-        } else {
-            self.masks.clone()
-        };
-        let config = DrainConfig {
-            depth: self.depth,
-            similarity: self.st,
-            max_children: self.max_children,
-            masks,
-            ..DrainConfig::default()
-        };
-        if self.as_logparser {
-            config.as_logparser()
-        } else {
-            config
-        }
-    }
-}
-
 /// Mines `args.input`'s templates and writes `templates.csv` (`id,template,count`),
 /// `structured.csv` (each kept line's number, fields and final template) and
 /// `parse.json` into `args.out`.
@@ -125,9 +76,9 @@ impl ParseArgs {
 /// line's template text is known only at the end (as logparser writes it).
 pub fn parse(args: &ParseArgs) -> Result<ParseSummary, Error> {
     let started = Instant::now();
-    let format = LogFormat::new(&args.format)?;
-    let mut drain = Drain::new(args.config())?;
-    let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
+    let format = LogFormat::new(&args.miner.format)?;
+    let mut drain = Drain::new(args.miner.config())?;
+    let mut reader = LogReader::open(&args.input, args.miner.max_line_bytes)?;
     let mut ids = Vec::new();
     reader.for_each_record(&format, |_, fields| {
         ids.push(drain.add(fields[format.content_index()]));
@@ -151,7 +102,7 @@ pub fn parse(args: &ParseArgs) -> Result<ParseSummary, Error> {
     })?;
 
     let path = args.out.join("structured.csv");
-    let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
+    let mut reader = LogReader::open(&args.input, args.miner.max_line_bytes)?;
     write_csv(&path, |w| {
         let mut header = vec!["line".to_string()];
         header.extend(format.fields().iter().cloned());
@@ -182,7 +133,7 @@ pub fn parse(args: &ParseArgs) -> Result<ParseSummary, Error> {
     let total_seconds = started.elapsed().as_secs_f64();
     let summary = ParseSummary {
         input: args.input.clone(),
-        format: args.format.clone(),
+        format: args.miner.format.clone(),
         config: drain.config().clone(),
         lines_parsed: ids.len() as u64,
         templates: templates.len(),

@@ -46,6 +46,9 @@ pub struct DeepLogConfig {
     pub end_of_session: bool,
     pub epochs: usize,
     pub batch_size: usize,
+    /// An epoch goes over the distinct pairs as many times as it takes to see at least
+    /// this many (a few hundred distinct pairs would otherwise make a handful of steps).
+    pub min_pairs_per_epoch: usize,
     pub learning_rate: f64,
     /// Stop after this many epochs without a better validation loss.
     pub patience: usize,
@@ -65,7 +68,8 @@ impl Default for DeepLogConfig {
             top_g: 9,
             end_of_session: true,
             epochs: 30,
-            batch_size: 256,
+            batch_size: 64,
+            min_pairs_per_epoch: 8192,
             learning_rate: 2e-3,
             patience: 5,
             validation_fraction: 0.1,
@@ -373,7 +377,13 @@ pub fn train(
     let mut stopped_early = false;
     for epoch in 1..=config.epochs {
         let began = Instant::now();
-        let mut idx: Vec<usize> = (0..train_pairs.len()).collect();
+        let repeats = config
+            .min_pairs_per_epoch
+            .div_ceil(train_pairs.len().max(1))
+            .max(1);
+        let mut idx: Vec<usize> = (0..train_pairs.len() * repeats)
+            .map(|i| i % train_pairs.len().max(1))
+            .collect();
         idx.shuffle(&mut seeded(config.seed, 100 + epoch as u64));
         let (mut sum, mut weight) = (0f64, 0f64);
         for chunk in idx.chunks(config.batch_size) {
@@ -550,6 +560,7 @@ mod tests {
             top_g: 2,
             epochs: 60,
             batch_size: 16,
+            min_pairs_per_epoch: 0,
             learning_rate: 1e-2,
             patience: 60,
             ..DeepLogConfig::default()
