@@ -1,10 +1,12 @@
 //! Log sessions judged by a DeepLog model, beside the "unseen template or unseen
 //! transition" baseline; `sessions.csv` and a session-level evaluation.
 //!
-//! `sessions.csv`: `session,anomalous,score,events,first_anomalous_line,reason,baseline_anomalous`.
-//! `score` is the worst rank of an observed event among the model's predictions (1 = the
-//! event the model found most likely; a template never seen in training counts as one past
-//! the last rank), so a session is anomalous exactly when its score exceeds `top_g`.
+//! `sessions.csv`: `session,anomalous,score,min_probability,events,first_anomalous_line,
+//! reason,baseline_anomalous`. `score` is the worst rank of an observed event (or of the
+//! session's end) among the model's predictions (1 = what the model found most likely; a
+//! template never seen in training counts as one past the last rank); `min_probability`
+//! the lowest probability the model gave one of them. A session is anomalous when its
+//! score exceeds `top_g` or its lowest probability is below `min_probability`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -34,6 +36,7 @@ pub struct Judged {
     pub session: String,
     pub anomalous: bool,
     pub score: usize,
+    pub min_probability: f32,
     pub events: usize,
     pub first_anomalous_line: Option<u64>,
     pub reason: String,
@@ -53,6 +56,7 @@ fn short(text: &str) -> String {
 /// Judges `sessions` with `model` (top-g from the model's config unless `top_g` is given).
 pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<Judged> {
     let g = top_g.unwrap_or(model.config.top_g).max(1);
+    let floor = model.config.min_probability as f32;
     let vocab = &model.vocab;
     let index = vocab.index();
     let classes: Vec<Vec<Option<u16>>> = sessions
@@ -88,7 +92,8 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                 .chain(end.then_some(Some(end_class)))
                 .collect();
             let ranks: Vec<usize> = v.iter().map(|e| e.rank.unwrap_or(unseen_rank)).collect();
-            let first = ranks.iter().position(|&r| r > g);
+            let abnormal = |i: usize| ranks[i] > g || v[i].probability < floor;
+            let first = (0..ranks.len()).find(|&i| abnormal(i));
             let name = |i: usize| -> String {
                 match (c[i], s.events.get(i)) {
                     (Some(k), _) if k == end_class => "the end of the session".into(),
@@ -124,9 +129,10 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                         format!("saw '{}'", name(i))
                     };
                     format!(
-                        "{after}, expected one of [{}{more}]; {saw} (rank {})",
+                        "{after}, expected one of [{}{more}]; {saw} (rank {}, probability {:.1e})",
                         expected.join(", "),
-                        ranks[i]
+                        ranks[i],
+                        v[i].probability
                     )
                 }
             };
@@ -150,6 +156,7 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                 session: s.key.clone(),
                 anomalous: first.is_some(),
                 score: ranks.iter().copied().max().unwrap_or(0),
+                min_probability: v.iter().map(|e| e.probability).fold(1.0, f32::min),
                 events: s.events.len(),
                 first_anomalous_line: first
                     .and_then(|i| s.lines.get(i.min(s.lines.len().saturating_sub(1))).copied()),
@@ -169,6 +176,7 @@ pub fn write_sessions(path: &Path, judged: &[Judged]) -> std::io::Result<()> {
             "session",
             "anomalous",
             "score",
+            "min_probability",
             "events",
             "first_anomalous_line",
             "reason",
@@ -179,6 +187,7 @@ pub fn write_sessions(path: &Path, judged: &[Judged]) -> std::io::Result<()> {
                 j.session.as_str(),
                 if j.anomalous { "1" } else { "0" },
                 &j.score.to_string(),
+                &format!("{:.3e}", j.min_probability),
                 &j.events.to_string(),
                 &j.first_anomalous_line
                     .map_or(String::new(), |l| l.to_string()),
@@ -584,7 +593,7 @@ pub fn run_hdfs(
             let at_g: Vec<Judged> = judged
                 .iter()
                 .map(|j| Judged {
-                    anomalous: j.score > g,
+                    anomalous: j.score > g || j.min_probability < config.min_probability as f32,
                     ..j.clone()
                 })
                 .collect();
@@ -623,11 +632,12 @@ pub fn run_hdfs(
 pub fn render_hdfs(r: &HdfsReport) -> String {
     let e = &r.evaluation;
     let mut out = format!(
-        "HDFS (100k lines): DeepLog trained on {} normal train sessions ({} templates, h = {}, g = {}, {:.1} s), tested on {} sessions ({} anomalous)\n\n",
+        "HDFS (100k lines): DeepLog trained on {} normal train sessions ({} templates, h = {}, g = {}, p ≥ {}, {:.1} s), tested on {} sessions ({} anomalous)\n\n",
         r.train_sessions,
         r.templates,
         r.config.history,
         r.config.top_g,
+        r.config.min_probability,
         r.train_seconds,
         r.test_sessions,
         e.anomalous

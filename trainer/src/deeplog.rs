@@ -39,8 +39,12 @@ pub struct DeepLogConfig {
     pub embedding: usize,
     pub hidden: usize,
     pub layers: usize,
-    /// An event is normal when it is among this many most likely predictions (g).
+    /// An event is normal when it is among this many most likely predictions (g)…
     pub top_g: usize,
+    /// … and the model gave it at least this probability: with few templates, the top g
+    /// hold nearly all of them, and rank alone would pass events the model found very
+    /// unlikely.
+    pub min_probability: f64,
     /// Also learn where sessions end: a session that stops where the model did not expect
     /// an end (a truncated request, a job that never finished) is abnormal too.
     pub end_of_session: bool,
@@ -66,6 +70,7 @@ impl Default for DeepLogConfig {
             hidden: 64,
             layers: 2,
             top_g: 9,
+            min_probability: 1e-3,
             end_of_session: true,
             epochs: 30,
             batch_size: 64,
@@ -99,6 +104,12 @@ impl DeepLogConfig {
             return Err(format!(
                 "learning_rate: expected a number > 0, found {}",
                 self.learning_rate
+            ));
+        }
+        if !(0.0..1.0).contains(&self.min_probability) {
+            return Err(format!(
+                "min_probability: expected a probability in [0, 1), found {}",
+                self.min_probability
             ));
         }
         if !(0.0..=0.5).contains(&self.validation_fraction) {
@@ -440,6 +451,8 @@ pub struct Verdict {
     /// 1-based rank of the event among the predictions; `None` for a template the model
     /// never saw.
     pub rank: Option<usize>,
+    /// The probability the model gave the event (0 for a template it never saw).
+    pub probability: f32,
     /// The `top_g` most likely events, most likely first.
     pub expected: Vec<u16>,
 }
@@ -488,7 +501,7 @@ pub fn verdicts(
         );
     }
     let classes = net.outputs();
-    let mut ranked: Vec<Vec<u16>> = Vec::with_capacity(distinct.len());
+    let mut ranked: Vec<(Vec<u16>, Vec<f32>)> = Vec::with_capacity(distinct.len());
     for chunk in windows.chunks(SCORE_BATCH * history) {
         let logp: Vec<f32> = net
             .log_probs(chunk, history, device)
@@ -498,7 +511,7 @@ pub fn verdicts(
         for row in logp.chunks(classes) {
             let mut order: Vec<u16> = (0..classes as u16).collect();
             order.sort_by(|&a, &b| row[usize::from(b)].total_cmp(&row[usize::from(a)]));
-            ranked.push(order);
+            ranked.push((order, row.to_vec()));
         }
     }
     sessions
@@ -508,9 +521,10 @@ pub fn verdicts(
             s.iter()
                 .zip(k)
                 .map(|(e, &w)| {
-                    let order = &ranked[w];
+                    let (order, logp) = &ranked[w];
                     Verdict {
                         rank: e.and_then(|e| order.iter().position(|&c| c == e).map(|r| r + 1)),
+                        probability: e.map_or(0.0, |e| logp[usize::from(e)].exp()),
                         expected: order.iter().take(top_g).copied().collect(),
                     }
                 })

@@ -217,14 +217,14 @@ fn logs_end_to_end(dir: &Path, test: &Path) {
         if &r[1] == "1" {
             anomalous += 1;
             assert!(
-                !r[5].is_empty(),
+                !r[6].is_empty(),
                 "an anomalous session without a reason: {r:?}"
             );
-            assert!(!r[4].is_empty(), "no first anomalous line: {r:?}");
-            unseen += usize::from(r[5].starts_with("unseen template"));
-            expected += usize::from(r[5].contains("expected one of ["));
+            assert!(!r[5].is_empty(), "no first anomalous line: {r:?}");
+            unseen += usize::from(r[6].starts_with("unseen template"));
+            expected += usize::from(r[6].contains("expected one of ["));
         } else {
-            assert!(r[5].is_empty(), "a normal session with a reason: {r:?}");
+            assert!(r[6].is_empty(), "a normal session with a reason: {r:?}");
         }
     }
     assert!(
