@@ -5,7 +5,8 @@
 #
 # Outputs: data/generated/{train,test}/ (metrics.csv, logs.log, labels.csv, …),
 # charts/generator/ (the generator's charts), models/metrics/ (the trained model and its
-# loss curves) and results/ (scores.csv, anomalies.csv, evaluation.txt/json, summary.json).
+# loss curves), models/logs/ (the DeepLog model, transitions.dot) and results/ (scores.csv,
+# anomalies.csv, evaluation.txt/json, summary.json, charts/; logs/sessions.csv and its evaluation).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,3 +16,6 @@ run generator -- --out data/generated --charts-dir charts/generator "$@"
 run trainer -- metrics --input data/generated/train/metrics.csv --model models/metrics --force
 run detector -- metrics --input data/generated/test/metrics.csv --model models/metrics \
   --out results --labels data/generated/test/labels.csv
+run trainer -- logs --input data/generated/train/logs.log --model models/logs --force --quiet
+run detector -- logs --input data/generated/test/logs.log --model models/logs --out results/logs \
+  --labels data/generated/test/session_labels.csv

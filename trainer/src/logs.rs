@@ -120,7 +120,10 @@ impl SessionArgs {
 /// What to learn from.
 pub enum LogInput<'a> {
     /// A raw log, parsed and grouped as `parsing` says (its miner starts empty).
-    Raw { path: &'a Path, parsing: LogParsing },
+    Raw {
+        path: &'a Path,
+        parsing: Box<LogParsing>,
+    },
     /// A sequence file (`<Id>,Label,Split,EventSequence`): the normal sessions of the
     /// `train` split; template texts from `templates` (`EventId,EventTemplate,…`) if given.
     Sequences {

@@ -169,7 +169,7 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
     let input = match (&a.input, &a.sequences) {
         (Some(path), _) => LogInput::Raw {
             path,
-            parsing: parsing(&a.miner, &a.sessions)?,
+            parsing: Box::new(parsing(&a.miner, &a.sessions)?),
         },
         (None, Some(path)) => LogInput::Sequences {
             path,
