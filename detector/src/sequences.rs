@@ -28,6 +28,8 @@ pub struct Input {
     pub key: String,
     pub events: Vec<Option<String>>,
     pub lines: Vec<u64>,
+    /// What the lines no template matched said, by position (for reasons).
+    pub unknown: HashMap<usize, String>,
 }
 
 /// A judged session.
@@ -99,7 +101,10 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     (Some(k), _) if k == end_class => "the end of the session".into(),
                     (Some(k), _) => short(vocab.name(usize::from(k))),
                     (None, Some(Some(key))) => short(key),
-                    (None, _) => "a line no template matches".into(),
+                    (None, _) => s
+                        .unknown
+                        .get(&i)
+                        .map_or_else(|| "a line no template matches".into(), |t| short(t)),
                 }
             };
             let label = |e: u16| {
@@ -405,10 +410,17 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
             without_session = log.without_session;
             unmatched = log.unmatched;
             lines = Some(log.report);
+            let texts = log.unmatched_text;
             let inputs = log
                 .sessions
                 .into_iter()
                 .map(|s| Input {
+                    unknown: s
+                        .lines
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, l)| Some((i, texts.get(l)?.clone())))
+                        .collect(),
                     key: s.key,
                     events: s
                         .events
@@ -438,6 +450,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
                     key: s.id,
                     lines: (1..=s.events.len() as u64).collect(),
                     events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+                    unknown: HashMap::new(),
                 })
                 .collect();
             (path.to_path_buf(), inputs)
@@ -582,6 +595,7 @@ pub fn run_hdfs(
             key: s.id.clone(),
             lines: (1..=s.events.len() as u64).collect(),
             events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+            unknown: HashMap::new(),
         })
         .collect();
     let truth: HashMap<&str, bool> = test.iter().map(|s| (s.id.as_str(), s.anomalous)).collect();

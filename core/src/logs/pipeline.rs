@@ -3,6 +3,7 @@
 //! matching only afterwards, so new logs are parsed as the model's were) and the session
 //! rule, kept together and saved with the model.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +35,13 @@ pub struct ParsedLog {
     pub without_session: u64,
     /// Lines no learnt template matches (matching only).
     pub unmatched: u64,
+    /// The content of the first [`MAX_UNMATCHED_TEXTS`] unmatched lines, by line
+    /// number, so a report can show what was new.
+    pub unmatched_text: HashMap<u64, String>,
 }
+
+/// Unmatched lines whose text is kept.
+pub const MAX_UNMATCHED_TEXTS: usize = 100_000;
 
 /// The header field named `wanted`, or the first of `guesses` the format has.
 fn field(format: &LogFormat, wanted: &Option<String>, guesses: &[&str]) -> Option<usize> {
@@ -68,6 +75,7 @@ impl LogParsing {
         let mut sessions = self.rule.start()?;
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
         let mut unmatched = 0;
+        let mut unmatched_text = HashMap::new();
         while let Some((n, line)) = reader.next_line()? {
             let Some(fields) = format.split(line) else {
                 reader.report.skip(n, Skip::NoHeader);
@@ -79,7 +87,12 @@ impl LogParsing {
             } else {
                 self.drain.matching(content)
             };
-            unmatched += u64::from(template.is_none());
+            if template.is_none() {
+                unmatched += 1;
+                if unmatched_text.len() < MAX_UNMATCHED_TEXTS {
+                    unmatched_text.insert(n, content.to_string());
+                }
+            }
             sessions
                 .push(&Event {
                     line: n,
@@ -99,6 +112,7 @@ impl LogParsing {
             report: reader.report,
             without_session,
             unmatched,
+            unmatched_text,
         })
     }
 }
@@ -163,6 +177,7 @@ mod tests {
         assert!(log.sessions[0].events[0].is_some());
         assert_eq!(log.sessions[0].events[1], None);
         assert_eq!(log.unmatched, 1);
+        assert_eq!(log.unmatched_text[&2], "req-000000ff upstream timed out");
     }
 
     #[test]
