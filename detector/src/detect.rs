@@ -53,6 +53,10 @@ pub struct Options {
     pub max_fill: usize,
     /// Score hosts the model never saw instead of refusing them.
     pub allow_new_hosts: bool,
+    /// A host whose every column (of two or more) repeats exactly for this many steps is
+    /// anomalous, for the model and the baseline alike (a frozen metrics agent: values an
+    /// autoencoder reconstructs well, since they were plausible once); 0 turns it off.
+    pub frozen_steps: usize,
 }
 
 impl Default for Options {
@@ -70,6 +74,7 @@ impl Default for Options {
             bad_lines: BadLines::Fail,
             max_fill: 12,
             allow_new_hosts: false,
+            frozen_steps: 10,
         }
     }
 }
@@ -323,6 +328,9 @@ struct Group {
     baseline: Alarm,
     /// Recent raw rows that were not anomalous, for explanations.
     recent: VecDeque<f32>,
+    /// The last scored row's values, and for how many steps they have repeated exactly.
+    last_values: Vec<f32>,
+    repeated: usize,
 }
 
 /// The streaming detector.
@@ -576,6 +584,8 @@ impl<'a> Detector<'a> {
             step_checked: false,
             smooth_model: Smoother::new(self.options.smooth),
             smooth_baseline: Smoother::new(self.options.smooth),
+            last_values: Vec::new(),
+            repeated: 0,
             model: Alarm::new(0),
             baseline: Alarm::new(BASELINE_TAG),
             recent: VecDeque::with_capacity(REFERENCE_ROWS * self.width),
@@ -808,7 +818,18 @@ impl<'a> Detector<'a> {
             row.score = grp.smooth_model.push(raw_score);
             let b = point_score(&slot.z2, base_means, &mut base_shares);
             row.baseline_score = grp.smooth_baseline.push(b);
-            let above = row.score > model_threshold;
+            if grp.last_values == row.values {
+                grp.repeated += 1;
+            } else {
+                grp.repeated = 0;
+                grp.last_values.clone_from(&row.values);
+            }
+            // One series repeating is common (a count at zero, a quantised gauge); all of
+            // several repeating exactly is a frozen source.
+            let frozen = w >= 2
+                && self.options.frozen_steps > 0
+                && grp.repeated >= self.options.frozen_steps;
+            let above = row.score > model_threshold || frozen;
             let columns = &self.model.data.columns;
             let scaler = &self.model.data.scaler;
             let recent = &grp.recent;
@@ -846,7 +867,7 @@ impl<'a> Detector<'a> {
                     grp.recent.drain(..extra);
                 }
             }
-            let base_above = row.baseline_score > base_threshold;
+            let base_above = row.baseline_score > base_threshold || frozen;
             let _ = grp.baseline.push(
                 seq,
                 row.time,

@@ -180,6 +180,10 @@ struct MetricsArgs {
     /// Score hosts the model was not trained on (with the fleet's baseline statistics).
     #[arg(long)]
     allow_new_hosts: bool,
+    /// Flag a host whose every metric repeats exactly for this many steps (a frozen
+    /// agent); 0 = off.
+    #[arg(long, default_value_t = 10)]
+    frozen_steps: usize,
     /// Worker threads [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
@@ -233,6 +237,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             BadLines::Fail
         },
         allow_new_hosts: a.allow_new_hosts,
+        frozen_steps: a.frozen_steps,
         ..Options::default()
     };
     let summary = detect_metrics(&MetricsJob {

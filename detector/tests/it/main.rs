@@ -88,18 +88,26 @@ fn generate_train_detect_evaluate() {
     let found = m["incidents_found"].as_u64().unwrap();
     let fa = m["false_alarms_per_host_day"].as_f64().unwrap();
     assert!(incidents >= 10, "{e}");
-    // Measured on this seed: 19/41 found (the model misses flatlines, network partitions
-    // and crash loops; see the README) against the baseline's 10/41. The bar is set below
-    // the measurement so it holds for the documented behaviour, not a lucky run.
+    // Measured on this seed: 25/41 found (61 %; flatlines through the frozen-metrics
+    // rule, cascades, restarts, disk fills; network partitions and crash loops are missed)
+    // against the baseline's 14/41, 0.31 false alarms per host-day. The bars: most
+    // incidents found, few false alarms.
     assert!(
-        5 * found >= 2 * incidents,
-        "too few incidents found: {found}/{incidents}\n{e}"
+        2 * found > incidents,
+        "not most incidents found: {found}/{incidents}\n{e}"
     );
     assert!(
         found > b["incidents_found"].as_u64().unwrap(),
         "the model must find more incidents than the baseline\n{e}"
     );
     assert!(fa < 0.5, "too many false alarms: {fa} per host-day\n{e}");
+    // A frozen agent repeats plausible values: found by the frozen-metrics rule.
+    let flat = &m["by_kind"]["flatline"];
+    assert!(
+        flat[1].as_u64().unwrap() > 0,
+        "the scenario has flatlines\n{e}"
+    );
+    assert_eq!(flat[0], flat[1], "every flatline found\n{e}");
     assert!(
         m["event_f1"].as_f64().unwrap() > b["event_f1"].as_f64().unwrap(),
         "the model must beat the per-hour z-score baseline\n{e}"
