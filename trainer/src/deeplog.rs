@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Backend;
 use crate::nn::{Dense, Lstm};
 use crate::rng::{Rng, seeded};
-use crate::training::{EpochLoss, Progress};
+use crate::training::{EarlyStop, EpochLoss, Progress};
 
 /// Pairs scored at once when no gradient is needed.
 const SCORE_BATCH: usize = 1024;
@@ -382,10 +382,7 @@ pub fn train(
     let mut optim = AdamConfig::new()
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
         .init();
-    let mut best: Option<(f64, DeepLogNet, usize)> = None;
-    let mut epochs = Vec::new();
-    let mut since_best = 0;
-    let mut stopped_early = false;
+    let mut stop = EarlyStop::new(config.patience, config.epochs);
     for epoch in 1..=config.epochs {
         let began = Instant::now();
         let repeats = config
@@ -417,29 +414,19 @@ pub fn train(
             valid: watched,
             seconds: began.elapsed().as_secs_f64(),
         };
-        let improved = best.as_ref().is_none_or(|(b, _, _)| watched < *b);
-        progress.epoch(config.epochs, &loss, improved);
-        epochs.push(loss);
-        if improved {
-            best = Some((watched, model.clone(), epoch));
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best >= config.patience {
-                stopped_early = epoch < config.epochs;
-                break;
-            }
+        if !stop.record(loss, &model, progress) {
+            break;
         }
     }
-    let (_, model, best_epoch) = best.unwrap_or((f64::NAN, model, 0));
+    let (model, best_epoch) = stop.best(model);
     let history = DeepLogHistory {
-        epochs,
+        epochs: stop.epochs,
         best_epoch,
         train_sessions: train_idx.len(),
         valid_sessions: valid_idx.len(),
         train_positions: train_pairs.positions(),
         train_pairs: train_pairs.len(),
-        stopped_early,
+        stopped_early: stop.stopped_early,
         seconds: started.elapsed().as_secs_f64(),
     };
     (model.valid(), history)

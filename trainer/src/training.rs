@@ -94,6 +94,62 @@ pub fn train(
     (net.valid(), history)
 }
 
+/// Early stopping that keeps the best epoch's model: the epochs seen so far, the best
+/// validation loss and its model, and how long since it improved.
+pub(crate) struct EarlyStop<M> {
+    pub epochs: Vec<EpochLoss>,
+    best: Option<(f64, M, usize)>,
+    since_best: usize,
+    patience: usize,
+    total: usize,
+    pub stopped_early: bool,
+}
+
+impl<M: Clone> EarlyStop<M> {
+    pub(crate) fn new(patience: usize, total: usize) -> Self {
+        EarlyStop {
+            epochs: Vec::new(),
+            best: None,
+            since_best: 0,
+            patience,
+            total,
+            stopped_early: false,
+        }
+    }
+
+    /// Records an epoch (reported to `progress`); false when training should stop.
+    pub(crate) fn record(
+        &mut self,
+        loss: EpochLoss,
+        model: &M,
+        progress: &mut dyn Progress,
+    ) -> bool {
+        let improved = self.best.as_ref().is_none_or(|(b, _, _)| loss.valid < *b);
+        progress.epoch(self.total, &loss, improved);
+        let (epoch, valid) = (loss.epoch, loss.valid);
+        self.epochs.push(loss);
+        if improved {
+            self.best = Some((valid, model.clone(), epoch));
+            self.since_best = 0;
+            return true;
+        }
+        self.since_best += 1;
+        if self.since_best >= self.patience {
+            self.stopped_early = epoch < self.total;
+            return false;
+        }
+        true
+    }
+
+    /// The best epoch's model and its 1-based epoch (`last`, epoch 0, if none ran).
+    pub(crate) fn best(&mut self, last: M) -> (M, usize) {
+        match self.best.take() {
+            Some((_, m, e)) => (m, e),
+            None => (last, 0),
+        }
+    }
+}
+
 struct Fitted<M> {
     model: M,
     epochs: Vec<EpochLoss>,
@@ -123,10 +179,7 @@ fn fit<M: WindowModel>(
         .with_epsilon(1e-8)
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
         .init();
-    let mut best: Option<(f64, M, usize)> = None;
-    let mut epochs = Vec::new();
-    let mut since_best = 0;
-    let mut stopped_early = false;
+    let mut stop = EarlyStop::new(config.patience, config.epochs);
     let every = data.valid.len().div_ceil(MONITOR_WINDOWS).max(1);
     let monitor: Vec<WindowRef> = data.valid.iter().copied().step_by(every).collect();
     for epoch in 1..=config.epochs {
@@ -150,26 +203,16 @@ fn fit<M: WindowModel>(
             valid,
             seconds: began.elapsed().as_secs_f64(),
         };
-        let improved = best.as_ref().is_none_or(|(b, _, _)| valid < *b);
-        progress.epoch(config.epochs, &loss, improved);
-        epochs.push(loss);
-        if improved {
-            best = Some((valid, model.clone(), epoch));
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best >= config.patience {
-                stopped_early = epoch < config.epochs;
-                break;
-            }
+        if !stop.record(loss, &model, progress) {
+            break;
         }
     }
-    let (_, model, best_epoch) = best.unwrap_or((f64::NAN, model, 0));
+    let (model, best_epoch) = stop.best(model);
     Fitted {
         model,
-        epochs,
+        epochs: stop.epochs,
         best_epoch,
-        stopped_early,
+        stopped_early: stop.stopped_early,
     }
 }
 
