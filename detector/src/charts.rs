@@ -125,6 +125,25 @@ pub struct ChartSink {
     scored: Vec<u64>,
 }
 
+/// A host name as a folder name: characters other than letters, digits, `.`, `-` and `_`
+/// become `_`, and a leading `.` too (so `../x` cannot leave the charts folder).
+fn safe_name(host: &str) -> String {
+    let mut name: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        name.insert(0, '_');
+    }
+    name
+}
+
 fn fine_bin(score: f64) -> Option<usize> {
     if !score.is_finite() || score < 0.0 {
         return None;
@@ -257,7 +276,7 @@ impl ChartSink {
         let files = jobs
             .par_iter()
             .map(|(h, from, to, month)| {
-                let folder = dir.join(&h.name);
+                let folder = dir.join(safe_name(&h.name));
                 mkdir(&folder)?;
                 let mut panels: Vec<Panel> = self
                     .columns
@@ -482,6 +501,14 @@ mod tests {
         }
         assert_eq!(sink.hosts.len(), 1);
         assert_eq!(sink.hosts_left_out, 2);
+    }
+
+    #[test]
+    fn host_names_stay_inside_the_charts_folder() {
+        assert_eq!(safe_name("web-1"), "web-1");
+        assert_eq!(safe_name("../x"), "_.._x");
+        assert_eq!(safe_name("a/b c"), "a_b_c");
+        assert_eq!(safe_name(""), "_");
     }
 
     #[test]

@@ -915,6 +915,8 @@ impl<'a> Detector<'a> {
         let grp = &mut self.groups[g];
         grp.smooth_model.reset();
         grp.smooth_baseline.reset();
+        grp.repeated = 0;
+        grp.last_values.clear();
         let closed = grp.model.close(out);
         grp.baseline.close(out);
         self.apply(out);

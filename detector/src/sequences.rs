@@ -100,11 +100,9 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                 match (c[i], s.events.get(i)) {
                     (Some(k), _) if k == end_class => "the end of the session".into(),
                     (Some(k), _) => short(vocab.name(usize::from(k))),
+                    (None, _) if s.unknown.contains_key(&i) => short(&s.unknown[&i]),
                     (None, Some(Some(key))) => short(key),
-                    (None, _) => s
-                        .unknown
-                        .get(&i)
-                        .map_or_else(|| "a line no template matches".into(), |t| short(t)),
+                    (None, _) => "a line no template matches".into(),
                 }
             };
             let label = |e: u16| {
@@ -133,12 +131,20 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     } else {
                         format!("saw '{}'", name(i))
                     };
-                    format!(
-                        "{after}, expected one of [{}{more}]; {saw} (rank {}, probability {:.1e})",
-                        expected.join(", "),
-                        ranks[i],
-                        v[i].probability
-                    )
+                    if ranks[i] > g {
+                        format!(
+                            "{after}, expected one of [{}{more}]; {saw} (rank {}, probability {:.1e})",
+                            expected.join(", "),
+                            ranks[i],
+                            v[i].probability
+                        )
+                    } else {
+                        // Among the top g, but the model found it too unlikely.
+                        format!(
+                            "{after}, {saw}, which the model gave probability {:.1e}, below {floor:.1e} (rank {})",
+                            v[i].probability, ranks[i]
+                        )
+                    }
                 }
             };
             // The baseline: a template or a transition (from the start, or into the end)
@@ -154,8 +160,9 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     }
                 }
             }
-            if let (Some(p), false) = (prev, baseline_anomalous) {
-                baseline_anomalous = !model.transitions.seen(Some(p), end_class);
+            if !baseline_anomalous {
+                // From the last event (or, for an empty session, the start) into the end.
+                baseline_anomalous = !model.transitions.seen(prev, end_class);
             }
             Judged {
                 session: s.key.clone(),
@@ -374,7 +381,8 @@ pub struct LogsSummary {
     /// Raw logs: line counts, skipped lines by reason.
     pub lines: Option<LineReport>,
     pub lines_without_session: u64,
-    /// Raw logs: lines no learnt template matched (each makes its session anomalous).
+    /// Raw logs: lines no learnt template matched (each makes the sessions it joins
+    /// anomalous; lines in no session are counted too).
     pub lines_unmatched: u64,
     pub seconds: f64,
     pub evaluation: Option<SessionEvaluation>,
@@ -411,15 +419,23 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
             unmatched = log.unmatched;
             lines = Some(log.report);
             let texts = log.unmatched_text;
+            let known = model.vocab.index();
+            let drain = &parsing.drain;
+            // What a reason quotes for an event the model does not know: the line no
+            // template matched, or the template no training session contained.
+            let unknown_text = |s: &vigil_core::logs::Session, i: usize| match s.events[i] {
+                None => texts.get(&s.lines[i]).cloned(),
+                Some(t) if !known.contains_key(t.0.to_string().as_str()) => {
+                    Some(drain.template(t).text())
+                }
+                Some(_) => None,
+            };
             let inputs = log
                 .sessions
                 .into_iter()
                 .map(|s| Input {
-                    unknown: s
-                        .lines
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, l)| Some((i, texts.get(l)?.clone())))
+                    unknown: (0..s.events.len())
+                        .filter_map(|i| Some((i, unknown_text(&s, i)?)))
                         .collect(),
                     key: s.key,
                     events: s
@@ -482,7 +498,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     let summary = LogsSummary {
         input: input_path,
         model: job.model_dir.to_path_buf(),
-        top_g: job.top_g.unwrap_or(model.config.top_g),
+        top_g: job.top_g.unwrap_or(model.config.top_g).max(1),
         sessions: judged.len(),
         anomalous: judged.iter().filter(|j| j.anomalous).count(),
         baseline_anomalous: judged.iter().filter(|j| j.baseline_anomalous).count(),

@@ -287,12 +287,7 @@ fn fit(panel: &Panel, ty: &dyn Fn(f64) -> Option<f64>) -> Range<f64> {
         return 0.0..1.0;
     }
     let pad = ((hi - lo) * 0.05).max(1e-6);
-    if panel.log_y {
-        lo - pad..hi + pad
-    } else {
-        // Values that are all positive keep zero in view unless that would squash them.
-        (lo - pad).min(0.0f64.max(lo - pad))..hi + pad
-    }
+    lo - pad..hi + pad
 }
 
 /// A tick label for a log10 coordinate: the value itself with a few significant digits.

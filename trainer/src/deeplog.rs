@@ -362,7 +362,7 @@ pub fn train(
 
     let mut order: Vec<usize> = (0..sessions.len()).collect();
     order.shuffle(&mut seeded(config.seed, 2));
-    let n_valid = if sessions.len() >= 10 {
+    let n_valid = if sessions.len() >= 10 && config.validation_fraction > 0.0 {
         ((sessions.len() as f64 * config.validation_fraction).round() as usize).max(1)
     } else {
         0

@@ -37,6 +37,8 @@ pub enum TrainError {
     ModelDir(#[from] ModelDirError),
     #[error(transparent)]
     Log(#[from] vigil_core::logs::LogError),
+    #[error("{path}: nothing to learn from: {detail}")]
+    NoSessions { path: PathBuf, detail: String },
     #[error("training config: {0}")]
     Config(String),
     #[error(

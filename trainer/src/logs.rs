@@ -198,6 +198,9 @@ pub fn train_logs(
     job.config.check().map_err(TrainError::Config)?;
     check_writable(job.model_dir, job.force)?;
     let mut read = LogsRead::default();
+    let input_path = match &job.input {
+        LogInput::Raw { path, .. } | LogInput::Sequences { path, .. } => path.to_path_buf(),
+    };
     let (sessions, texts, parsing): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input
     {
         LogInput::Raw { path, mut parsing } => {
@@ -238,6 +241,25 @@ pub fn train_logs(
     };
     read.sessions = sessions.len();
     read.events = sessions.iter().map(Vec::len).sum();
+    if read.events == 0 {
+        let detail = match &read.lines {
+            Some(r) => format!(
+                "{} sessions from {} lines ({} skipped, {} matched no session rule: check --session-regex or use --window-lines)",
+                read.sessions,
+                r.lines,
+                r.skipped(),
+                read.without_session
+            ),
+            None => format!(
+                "{} normal train sessions with events ({} anomalous or test sessions left out)",
+                read.sessions, read.left_out
+            ),
+        };
+        return Err(TrainError::NoSessions {
+            path: input_path,
+            detail,
+        });
+    }
     let model = train_log_model(
         &sessions,
         &|k| texts.get(k).cloned(),

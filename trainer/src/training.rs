@@ -124,7 +124,9 @@ impl<M: Clone> EarlyStop<M> {
         model: &M,
         progress: &mut dyn Progress,
     ) -> bool {
-        let improved = self.best.as_ref().is_none_or(|(b, _, _)| loss.valid < *b);
+        // A non-finite loss (diverged) never counts as an improvement.
+        let improved =
+            loss.valid.is_finite() && self.best.as_ref().is_none_or(|(b, _, _)| loss.valid < *b);
         progress.epoch(self.total, &loss, improved);
         let (epoch, valid) = (loss.epoch, loss.valid);
         self.epochs.push(loss);

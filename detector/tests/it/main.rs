@@ -191,6 +191,16 @@ fn logs_end_to_end(dir: &Path, test: &Path) {
         .arg(&model)
         .assert()
         .success();
+    // A session rule that matches nothing: refused, naming the file and what was found.
+    Command::cargo_bin("trainer")
+        .unwrap()
+        .args(["logs", "-q", "--session-regex", "nomatch-[0-9]{40}", "-i"])
+        .arg(&train_log)
+        .arg("-m")
+        .arg(dir.join("no-sessions"))
+        .assert()
+        .code(2)
+        .stderr(contains("logs.log: nothing to learn from: 0 sessions"));
     let dot = fs::read_to_string(model.join("transitions.dot")).unwrap();
     assert!(dot.starts_with("digraph transitions {") && dot.contains("start -> e"));
 
