@@ -55,9 +55,18 @@ fn short(text: &str) -> String {
     }
 }
 
-/// Judges `sessions` with `model` (top-g from the model's config unless `top_g` is given).
+/// The g a judgement uses: `top_g` if given, else the model's calibrated g, else its
+/// configured one.
+pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
+    top_g
+        .or(model.history.calibrated_top_g)
+        .unwrap_or(model.config.top_g)
+        .max(1)
+}
+
+/// Judges `sessions` with `model` (g from [`used_top_g`]).
 pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<Judged> {
-    let g = top_g.unwrap_or(model.config.top_g).max(1);
+    let g = used_top_g(model, top_g);
     let floor = model.config.min_probability as f32;
     let vocab = &model.vocab;
     let index = vocab.index();
@@ -498,7 +507,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     let summary = LogsSummary {
         input: input_path,
         model: job.model_dir.to_path_buf(),
-        top_g: job.top_g.unwrap_or(model.config.top_g).max(1),
+        top_g: used_top_g(&model, job.top_g),
         sessions: judged.len(),
         anomalous: judged.iter().filter(|j| j.anomalous).count(),
         baseline_anomalous: judged.iter().filter(|j| j.baseline_anomalous).count(),
@@ -569,6 +578,8 @@ pub struct HdfsReport {
     pub test_sessions: usize,
     pub templates: usize,
     pub config: vigil_trainer::deeplog::DeepLogConfig,
+    /// The g used (the configured one raised on the validation sessions).
+    pub top_g: usize,
     pub train_seconds: f64,
     pub evaluation: SessionEvaluation,
     /// (g, model scores at that g) on the test split.
@@ -634,6 +645,7 @@ pub fn run_hdfs(
         train_sessions: train.len(),
         test_sessions: test.len(),
         templates: model.vocab.len(),
+        top_g: used_top_g(&model, None),
         config: config.clone(),
         train_seconds,
         evaluation,
@@ -666,7 +678,7 @@ pub fn render_hdfs(r: &HdfsReport) -> String {
         r.train_sessions,
         r.templates,
         r.config.history,
-        r.config.top_g,
+        r.top_g,
         r.config.min_probability,
         r.train_seconds,
         r.test_sessions,

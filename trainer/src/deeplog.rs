@@ -56,6 +56,9 @@ pub struct DeepLogConfig {
     pub learning_rate: f64,
     /// Stop after this many epochs without a better validation loss.
     pub patience: usize,
+    /// `top_g` is raised (never lowered) until at most this share of the validation
+    /// sessions would be flagged; 0 keeps `top_g` as set.
+    pub max_valid_flagged: f64,
     /// Share of the training sessions (a seeded random choice) kept for validation.
     pub validation_fraction: f64,
     pub seed: u64,
@@ -70,13 +73,14 @@ impl Default for DeepLogConfig {
             hidden: 64,
             layers: 2,
             top_g: 9,
-            min_probability: 1e-3,
+            min_probability: 1e-4,
             end_of_session: true,
             epochs: 30,
             batch_size: 64,
             min_pairs_per_epoch: 8192,
             learning_rate: 2e-3,
             patience: 5,
+            max_valid_flagged: 0.001,
             validation_fraction: 0.1,
             seed: 42,
             backend: Backend::Flex,
@@ -110,6 +114,12 @@ impl DeepLogConfig {
             return Err(format!(
                 "min_probability: expected a probability in [0, 1), found {}",
                 self.min_probability
+            ));
+        }
+        if !(0.0..1.0).contains(&self.max_valid_flagged) {
+            return Err(format!(
+                "max_valid_flagged: expected a share in [0, 1), found {}",
+                self.max_valid_flagged
             ));
         }
         if !(0.0..=0.5).contains(&self.validation_fraction) {
@@ -343,6 +353,49 @@ pub struct DeepLogHistory {
     pub train_pairs: usize,
     pub stopped_early: bool,
     pub seconds: f64,
+    /// The g the detector uses: the configured `top_g`, raised until at most
+    /// `max_valid_flagged` of the validation sessions would be flagged by rank (see
+    /// [`calibrate_top_g`]); `None` without validation sessions.
+    #[serde(default)]
+    pub calibrated_top_g: Option<usize>,
+}
+
+/// The smallest g ≥ `config.top_g` under which at most `config.max_valid_flagged` of
+/// `valid` (normal sessions the network did not train on) have an event, or their end,
+/// ranked past g. Sessions flagged whatever g (the probability floor) do not count
+/// against it. `None` when there are no validation sessions.
+pub fn calibrate_top_g(
+    net: &DeepLogNet,
+    valid: &[Vec<u16>],
+    config: &DeepLogConfig,
+    device: &Device,
+) -> Option<usize> {
+    if valid.is_empty() {
+        return None;
+    }
+    let sessions: Vec<Vec<Option<u16>>> = valid
+        .iter()
+        .map(|s| s.iter().map(|&e| Some(e)).collect())
+        .collect();
+    let v = verdicts(
+        net,
+        &sessions,
+        config.history,
+        1,
+        config.end_of_session,
+        device,
+    );
+    let floor = config.min_probability as f32;
+    let mut worst: Vec<usize> = v
+        .iter()
+        .filter(|s| s.iter().all(|e| e.probability >= floor))
+        .map(|s| s.iter().filter_map(|e| e.rank).max().unwrap_or(0))
+        .collect();
+    worst.sort_unstable();
+    let allowed = (config.max_valid_flagged * valid.len() as f64).floor() as usize;
+    // The (allowed + 1)-th highest worst rank must not exceed g.
+    let g = worst.len().checked_sub(allowed + 1).map_or(0, |i| worst[i]);
+    Some(g.max(config.top_g))
 }
 
 /// Trains DeepLog on `sessions` (classes `0..classes`); returns the best epoch's network
@@ -419,6 +472,11 @@ pub fn train(
         }
     }
     let (model, best_epoch) = stop.best(model);
+    let model = model.valid();
+    let valid_sessions: Vec<Vec<u16>> = valid_idx.iter().map(|&i| sessions[i].clone()).collect();
+    let calibrated_top_g = (config.max_valid_flagged > 0.0)
+        .then(|| calibrate_top_g(&model, &valid_sessions, config, &plain))
+        .flatten();
     let history = DeepLogHistory {
         epochs: stop.epochs,
         best_epoch,
@@ -428,8 +486,9 @@ pub fn train(
         train_pairs: train_pairs.len(),
         stopped_early: stop.stopped_early,
         seconds: started.elapsed().as_secs_f64(),
+        calibrated_top_g,
     };
-    (model.valid(), history)
+    (model, history)
 }
 
 /// The model's view of one event.
@@ -568,6 +627,8 @@ mod tests {
         };
         let (net, history) = train(&sessions(40), 5, &config, &mut ());
         assert!(history.best_epoch > 0);
+        // Normal validation sessions of this language are all within the top 2: g stays.
+        assert_eq!(history.calibrated_top_g, Some(2));
         let device = config.backend.device();
         let normal: Vec<Option<u16>> = [0, 1, 3, 4, 0, 2, 3, 4].map(Some).to_vec();
         // 4 straight after 0 (skipping the branch), and an unknown template.
