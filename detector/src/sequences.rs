@@ -227,6 +227,7 @@ pub fn write_sessions(path: &Path, judged: &[Judged]) -> std::io::Result<()> {
 pub struct Scores {
     pub tp: u64,
     pub fp: u64,
+    #[serde(rename = "fn")]
     pub fn_: u64,
     pub tn: u64,
     pub precision: f64,
@@ -265,10 +266,22 @@ pub struct SessionEvaluation {
     /// Judged sessions without a label (counted as normal when the labels list only the
     /// anomalous ones).
     pub unlabelled: usize,
+    /// Anomalous sessions the labels name but the input never formed (another session
+    /// rule, lines cut away): counted as missed by both.
+    pub labelled_not_judged: usize,
     pub model: Scores,
     pub baseline: Scores,
-    /// Per kind of labelled anomaly: (kind, sessions, found by the model, by the baseline).
-    pub by_kind: Vec<(String, u64, u64, u64)>,
+    /// Per kind of labelled anomaly.
+    pub by_kind: Vec<KindFound>,
+}
+
+/// How many labelled anomalous sessions of one kind each detector flagged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindFound {
+    pub kind: String,
+    pub sessions: u64,
+    pub model: u64,
+    pub baseline: u64,
 }
 
 /// Labels: session → anomalous (and its kind). Sessions the labels do not name count as
@@ -276,14 +289,16 @@ pub struct SessionEvaluation {
 /// writes), else they are left out.
 pub fn evaluate(
     judged: &[Judged],
-    label: &dyn Fn(&str) -> Option<(bool, String)>,
+    labels: &HashMap<String, (bool, String)>,
     absent_is_normal: bool,
 ) -> SessionEvaluation {
     let mut rows = Vec::new();
     let mut unlabelled = 0;
     let mut kinds: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    let mut seen = std::collections::HashSet::new();
     for j in judged {
-        let truth = match label(&j.session) {
+        seen.insert(j.session.as_str());
+        let truth = match labels.get(&j.session).cloned() {
             Some((t, kind)) => {
                 if t {
                     let k = kinds.entry(kind).or_default();
@@ -304,15 +319,29 @@ pub fn evaluate(
         };
         rows.push((truth, j.anomalous, j.baseline_anomalous));
     }
+    let mut labelled_not_judged = 0;
+    for (key, (anomalous, kind)) in labels {
+        if *anomalous && !seen.contains(key.as_str()) {
+            labelled_not_judged += 1;
+            kinds.entry(kind.clone()).or_default().0 += 1;
+            rows.push((true, false, false));
+        }
+    }
     SessionEvaluation {
         sessions: rows.len(),
         anomalous: rows.iter().filter(|r| r.0).count(),
         unlabelled,
+        labelled_not_judged,
         model: Scores::new(rows.iter().map(|r| (r.0, r.1))),
         baseline: Scores::new(rows.iter().map(|r| (r.0, r.2))),
         by_kind: kinds
             .into_iter()
-            .map(|(k, (n, m, b))| (k, n, m, b))
+            .map(|(kind, (sessions, model, baseline))| KindFound {
+                kind,
+                sessions,
+                model,
+                baseline,
+            })
             .collect(),
     }
 }
@@ -344,7 +373,19 @@ pub fn render(e: &SessionEvaluation) -> String {
         format!("{}/{}", e.model.tp, e.model.fp),
         format!("{}/{}", e.baseline.tp, e.baseline.fp),
     );
-    for (kind, n, m, b) in &e.by_kind {
+    if e.labelled_not_judged > 0 {
+        out += &format!(
+            "{} labelled anomalous sessions were not in the input (counted as missed)\n",
+            e.labelled_not_judged
+        );
+    }
+    for KindFound {
+        kind,
+        sessions: n,
+        model: m,
+        baseline: b,
+    } in &e.by_kind
+    {
         out += &row(
             &format!("  found: {kind}"),
             format!("{m}/{n}"),
@@ -497,7 +538,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     };
     let path = job.out.join("sessions.csv");
     write_sessions(&path, &judged).map_err(|e| out_err(path.clone(), e))?;
-    let evaluation = truth.map(|t| evaluate(&judged, &|k| t.get(k).cloned(), true));
+    let evaluation = truth.map(|t| evaluate(&judged, &t, true));
     if let Some(e) = &evaluation {
         crate::write_json(&job.out.join("evaluation.json"), e)?;
         let path = job.out.join("evaluation.txt");
@@ -583,7 +624,14 @@ pub struct HdfsReport {
     pub train_seconds: f64,
     pub evaluation: SessionEvaluation,
     /// (g, model scores at that g) on the test split.
-    pub by_g: Vec<(usize, Scores)>,
+    pub by_g: Vec<GScores>,
+}
+
+/// The model's session scores at one g.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GScores {
+    pub g: usize,
+    pub scores: Scores,
 }
 
 /// Runs the HDFS benchmark from `dir` (`HDFS_100k_sessions.csv`, `HDFS_100k_templates.csv`)
@@ -625,10 +673,12 @@ pub fn run_hdfs(
             unknown: HashMap::new(),
         })
         .collect();
-    let truth: HashMap<&str, bool> = test.iter().map(|s| (s.id.as_str(), s.anomalous)).collect();
+    let truth: HashMap<String, (bool, String)> = test
+        .iter()
+        .map(|s| (s.id.clone(), (s.anomalous, "labelled".to_string())))
+        .collect();
     let judged = judge(&model, &inputs, None);
-    let label = |k: &str| truth.get(k).map(|&t| (t, "labelled".to_string()));
-    let evaluation = evaluate(&judged, &label, false);
+    let evaluation = evaluate(&judged, &truth, false);
     let by_g = (1..=model.vocab.len().max(1))
         .map(|g| {
             let at_g: Vec<Judged> = judged
@@ -638,7 +688,10 @@ pub fn run_hdfs(
                     ..j.clone()
                 })
                 .collect();
-            (g, evaluate(&at_g, &label, false).model)
+            GScores {
+                g,
+                scores: evaluate(&at_g, &truth, false).model,
+            }
         })
         .collect();
     let report = HdfsReport {
@@ -707,8 +760,59 @@ pub fn render_hdfs(r: &HdfsReport) -> String {
         out += &row(&format!("  {name}"), p, rc, f);
     }
     out += "\nVigil DeepLog at other g (test split, for reference; g is not tuned on it):\n";
-    for (g, s) in &r.by_g {
+    for GScores { g, scores: s } in &r.by_g {
         out += &row(&format!("  g = {g}"), s.precision, s.recall, s.f1);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(session: &str, anomalous: bool, baseline: bool) -> Judged {
+        Judged {
+            session: session.into(),
+            anomalous,
+            score: 1,
+            min_probability: 1.0,
+            events: 3,
+            first_anomalous_line: None,
+            reason: String::new(),
+            baseline_anomalous: baseline,
+        }
+    }
+
+    #[test]
+    fn sessions_are_scored_and_labelled_but_missing_ones_count_as_missed() {
+        let j = [
+            judged("a", true, true),
+            judged("b", true, false),
+            judged("c", false, false),
+            judged("d", false, true),
+        ];
+        let labels: HashMap<String, (bool, String)> = [
+            ("a", "timeout"),
+            ("c", "timeout"),
+            ("zz", "refused"), // never formed into a session
+        ]
+        .into_iter()
+        .map(|(k, kind)| (k.to_string(), (true, kind.to_string())))
+        .collect();
+        let e = evaluate(&j, &labels, true);
+        assert_eq!((e.sessions, e.anomalous, e.unlabelled), (5, 3, 2));
+        assert_eq!(e.labelled_not_judged, 1);
+        let m = e.model;
+        assert_eq!((m.tp, m.fp, m.fn_, m.tn), (1, 1, 2, 1));
+        assert!((m.precision - 0.5).abs() < 1e-12 && (m.recall - 1.0 / 3.0).abs() < 1e-12);
+        let b = e.baseline;
+        assert_eq!((b.tp, b.fp, b.fn_, b.tn), (1, 1, 2, 1));
+        assert_eq!(e.by_kind[0].kind, "refused");
+        assert_eq!((e.by_kind[1].sessions, e.by_kind[1].model), (2, 1));
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("\"fn\":2"), "{json}");
+        // Labels that cover every session leave the unlabelled ones out instead.
+        let e = evaluate(&j, &labels, false);
+        assert_eq!(e.sessions, 3);
+    }
 }

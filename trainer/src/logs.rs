@@ -94,7 +94,8 @@ pub struct SessionArgs {
     /// Component, whichever the format has].
     #[arg(long)]
     pub group_field: Option<String>,
-    /// The header field with the time [default: Timestamp, Time or Date].
+    /// The header field with the full time (RFC 3339, `YYYY-MM-DD HH:MM:SS` or unix
+    /// seconds) [default: Timestamp, if the format has it].
     #[arg(long)]
     pub time_field: Option<String>,
 }

@@ -64,7 +64,9 @@ impl LogParsing {
             }
         }
         let group = field(&format, &self.group_field, &["Host", "Node", "Component"]);
-        let time = field(&format, &self.time_field, &["Timestamp", "Time", "Date"]);
+        // Only a full timestamp is guessed: split `<Date> <Time>` fields (HDFS's `081109
+        // 203615`) would read as unix seconds; name one with `--time-field` if it is whole.
+        let time = field(&format, &self.time_field, &["Timestamp"]);
         Ok((format, group, time))
     }
 
