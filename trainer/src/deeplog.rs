@@ -547,6 +547,8 @@ pub fn verdicts(
         );
     }
     let classes = net.outputs();
+    // Per distinct history: its top g and every output's log-probability (a rank is counted
+    // from those when needed, so no full ordering is kept).
     let mut ranked: Vec<(Vec<u16>, Vec<f32>)> = Vec::with_capacity(distinct.len());
     for chunk in windows.chunks(SCORE_BATCH * history) {
         let logp: Vec<f32> = net
@@ -556,7 +558,14 @@ pub fn verdicts(
             .unwrap_or_default();
         for row in logp.chunks(classes) {
             let mut order: Vec<u16> = (0..classes as u16).collect();
-            order.sort_by(|&a, &b| row[usize::from(b)].total_cmp(&row[usize::from(a)]));
+            let by_probability =
+                |a: &u16, b: &u16| row[usize::from(*b)].total_cmp(&row[usize::from(*a)]);
+            let g = top_g.min(classes);
+            if g < classes {
+                order.select_nth_unstable_by(g, by_probability);
+                order.truncate(g);
+            }
+            order.sort_by(by_probability);
             ranked.push((order, row.to_vec()));
         }
     }
@@ -567,11 +576,16 @@ pub fn verdicts(
             s.iter()
                 .zip(k)
                 .map(|(e, &w)| {
-                    let (order, logp) = &ranked[w];
+                    let (top, logp) = &ranked[w];
+                    let rank = |e: u16| {
+                        let p = logp[usize::from(e)];
+                        // Ties count in the event's favour.
+                        1 + logp.iter().filter(|&&q| q > p).count()
+                    };
                     Verdict {
-                        rank: e.and_then(|e| order.iter().position(|&c| c == e).map(|r| r + 1)),
+                        rank: e.map(rank),
                         probability: e.map_or(0.0, |e| logp[usize::from(e)].exp()),
-                        expected: order.iter().take(top_g).copied().collect(),
+                        expected: top.clone(),
                     }
                 })
                 .collect()
