@@ -446,6 +446,14 @@ fn model_err(dir: &Path, message: String) -> crate::Error {
     })
 }
 
+/// An output file that could not be written.
+fn out_err(path: PathBuf, e: std::io::Error) -> crate::Error {
+    crate::Error::Detect(crate::detect::DetectError::Output {
+        path,
+        message: e.to_string(),
+    })
+}
+
 /// Judges the sessions of `job.input` and writes `sessions.csv`, `summary.json` and, with
 /// labels, `evaluation.json`/`.txt` into `job.out`.
 pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
@@ -530,12 +538,6 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
         path: job.out.to_path_buf(),
         source,
     })?;
-    let out_err = |path: PathBuf, e: std::io::Error| {
-        crate::Error::Detect(crate::detect::DetectError::Output {
-            path,
-            message: e.to_string(),
-        })
-    };
     let path = job.out.join("sessions.csv");
     write_sessions(&path, &judged).map_err(|e| out_err(path.clone(), e))?;
     let evaluation = truth.map(|t| evaluate(&judged, &t, true));
@@ -708,12 +710,6 @@ pub fn run_hdfs(
         path: out.to_path_buf(),
         source,
     })?;
-    let out_err = |path: PathBuf, e: std::io::Error| {
-        crate::Error::Detect(crate::detect::DetectError::Output {
-            path,
-            message: e.to_string(),
-        })
-    };
     let path = out.join("sessions.csv");
     write_sessions(&path, &judged).map_err(|e| out_err(path.clone(), e))?;
     crate::write_json(&out.join("hdfs.json"), &report)?;
