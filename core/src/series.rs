@@ -162,6 +162,29 @@ struct RawRow {
     line: u64,
 }
 
+/// A CSV file's header names; an unreadable or empty header is a `DataError::File` saying
+/// what was `expected` (e.g. "a header such as timestamp,value").
+pub fn read_header<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    path: &Path,
+    expected: &str,
+) -> Result<Vec<String>, DataError> {
+    let file_err = |message: String| DataError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| file_err(format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(file_err(format!("the file is empty: expected {expected}")));
+    }
+    Ok(headers)
+}
+
 /// Reads `path` as a metrics table.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
@@ -185,17 +208,7 @@ pub fn read_table_from(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(input);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| file_err(format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if headers.iter().all(String::is_empty) {
-        return Err(file_err(
-            "the file is empty: expected a header such as timestamp,value".into(),
-        ));
-    }
+    let headers = read_header(&mut reader, path, "a header such as timestamp,value")?;
     let find = |name: &str| headers.iter().position(|h| h == name);
     let time_i = match &options.time_column {
         Some(name) => find(name).ok_or_else(|| {

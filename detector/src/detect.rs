@@ -443,17 +443,8 @@ impl<'a> Detector<'a> {
             }
             .into()
         };
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| file_err(format!("cannot read the header: {e}")))?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        if headers.iter().all(String::is_empty) {
-            return Err(file_err(
-                "the file is empty: expected a header with the model's columns".into(),
-            ));
-        }
+        let headers =
+            vigil_core::series::read_header(reader, path, "a header with the model's columns")?;
         let find = |name: &str| headers.iter().position(|h| h == name);
         let spec = &self.model.data;
         let time = find(&spec.time_column)

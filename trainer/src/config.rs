@@ -147,26 +147,35 @@ impl Default for TrainingConfig {
     }
 }
 
+/// `Err` naming the first key whose value is 0.
+pub(crate) fn check_counts(counts: &[(&str, usize)]) -> Result<(), String> {
+    match counts.iter().find(|(_, v)| *v == 0) {
+        Some((key, _)) => Err(format!("{key}: expected at least 1, found 0")),
+        None => Ok(()),
+    }
+}
+
+/// `Err` unless the learning rate is a finite number above 0.
+pub(crate) fn check_learning_rate(rate: f64) -> Result<(), String> {
+    if rate.is_finite() && rate > 0.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "learning_rate: expected a number > 0, found {rate}"
+        ))
+    }
+}
+
 impl TrainingConfig {
     /// Checks the values once, naming the key at fault.
     pub fn check(&self) -> Result<(), String> {
-        let positive = [
+        check_counts(&[
             ("window", self.window),
             ("stride", self.stride),
             ("epochs", self.epochs),
             ("batch_size", self.batch_size),
-        ];
-        for (key, v) in positive {
-            if v == 0 {
-                return Err(format!("{key}: expected at least 1, found 0"));
-            }
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!(
-                "learning_rate: expected a number > 0, found {}",
-                self.learning_rate
-            ));
-        }
+        ])?;
+        check_learning_rate(self.learning_rate)?;
         if !(0.05..=0.5).contains(&self.validation_fraction) {
             return Err(format!(
                 "validation_fraction: expected a share in [0.05, 0.5], found {}",
@@ -190,11 +199,6 @@ impl TrainingConfig {
                 ]
             }
         };
-        for (key, v) in sizes {
-            if v == 0 {
-                return Err(format!("{key}: expected at least 1, found 0"));
-            }
-        }
-        Ok(())
+        check_counts(&sizes)
     }
 }

@@ -22,7 +22,7 @@ use burn::tensor::activation::log_softmax;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Backend;
+use crate::config::{Backend, check_counts, check_learning_rate};
 use crate::nn::{Dense, Lstm};
 use crate::rng::{Rng, seeded};
 use crate::training::{EarlyStop, EpochLoss, Progress};
@@ -91,7 +91,7 @@ impl Default for DeepLogConfig {
 impl DeepLogConfig {
     /// Checks the values once, naming the key at fault.
     pub fn check(&self) -> Result<(), String> {
-        for (key, v) in [
+        check_counts(&[
             ("history", self.history),
             ("embedding", self.embedding),
             ("hidden", self.hidden),
@@ -99,17 +99,8 @@ impl DeepLogConfig {
             ("top_g", self.top_g),
             ("epochs", self.epochs),
             ("batch_size", self.batch_size),
-        ] {
-            if v == 0 {
-                return Err(format!("{key}: expected at least 1, found 0"));
-            }
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!(
-                "learning_rate: expected a number > 0, found {}",
-                self.learning_rate
-            ));
-        }
+        ])?;
+        check_learning_rate(self.learning_rate)?;
         if !(0.0..1.0).contains(&self.min_probability) {
             return Err(format!(
                 "min_probability: expected a probability in [0, 1), found {}",

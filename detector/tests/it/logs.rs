@@ -7,29 +7,11 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::str::contains;
 
-use vigil_generator::scenario::DEFAULT_SCENARIO;
-use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
-
 const LINES: usize = 20_000;
 
 /// The first `LINES` lines of a generated training log, then one line of each bad kind.
 fn log_with_bad_lines(dir: &Path) -> std::path::PathBuf {
-    let mut file = ScenarioFile::parse(DEFAULT_SCENARIO, "default").unwrap();
-    file.apply(&Overrides {
-        seed: Some(5),
-        ..Overrides::default()
-    });
-    let scenario = Scenario::from_file(file, "default").unwrap();
-    let out = dir.join("data");
-    generate(
-        &scenario,
-        &Options {
-            out: out.clone(),
-            charts: None,
-            progress: false,
-        },
-    )
-    .unwrap();
+    let out = super::generated(dir, 5);
     let text = fs::read_to_string(out.join("train/logs.log")).unwrap();
     let mut bytes: Vec<u8> = Vec::new();
     for line in text.lines().take(LINES) {

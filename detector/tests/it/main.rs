@@ -15,12 +15,11 @@ use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
 use vigil_trainer::config::TrainingConfig;
 use vigil_trainer::{MetricsJob, train_metrics};
 
-/// The default scenario on another seed (so nothing is tuned to the README's run),
-/// generated, and a model trained on its incident-free training part.
-fn fleet(dir: &Path) -> (PathBuf, PathBuf) {
+/// The default scenario on `seed`, generated (without charts) into `dir/data`.
+pub(crate) fn generated(dir: &Path, seed: u64) -> PathBuf {
     let mut file = ScenarioFile::parse(DEFAULT_SCENARIO, "default").unwrap();
     file.apply(&Overrides {
-        seed: Some(20_261_122),
+        seed: Some(seed),
         ..Overrides::default()
     });
     let scenario = Scenario::from_file(file, "default").unwrap();
@@ -34,6 +33,13 @@ fn fleet(dir: &Path) -> (PathBuf, PathBuf) {
         },
     )
     .unwrap();
+    out
+}
+
+/// The default scenario on another seed (so nothing is tuned to the README's run),
+/// generated, and a model trained on its incident-free training part.
+fn fleet(dir: &Path) -> (PathBuf, PathBuf) {
+    let out = generated(dir, 20_261_122);
     let model = dir.join("model");
     train_metrics(
         &MetricsJob {
