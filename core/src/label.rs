@@ -6,6 +6,7 @@
 //! incident touched; `cause` is the `id` of the incident that set this one off (cascades),
 //! empty for a root incident. Readers need only `host,start,end`; the rest is optional.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,8 @@ pub enum LabelError {
     },
     #[error("{path}: the header lacks the required column {column:?} (it needs host,start,end)")]
     MissingColumn { path: PathBuf, column: &'static str },
+    #[error("cannot read {path}: {message}")]
+    Form { path: PathBuf, message: String },
     #[error("{path}:{line}: {message}")]
     Row {
         path: PathBuf,
@@ -164,6 +167,118 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
         });
     }
     Ok(labels)
+}
+
+/// A labelled stretch on one host, as evaluation needs it (unix seconds, `[start, end)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    pub host: String,
+    pub start: i64,
+    /// Exclusive.
+    pub end: i64,
+    pub kind: String,
+}
+
+impl From<&Label> for Interval {
+    fn from(l: &Label) -> Interval {
+        Interval {
+            host: l.host.clone(),
+            start: l.start.timestamp(),
+            end: l.end.timestamp(),
+            kind: if l.kind.is_empty() {
+                "anomaly".into()
+            } else {
+                l.kind.clone()
+            },
+        }
+    }
+}
+
+/// The names a per-row 0/1 label column goes by.
+const FLAG_NAMES: [&str; 4] = ["label", "anomaly", "is_anomaly", "labels"];
+
+/// Reads labels as intervals, whichever of the two forms the file has: `labels.csv`
+/// (`host,start,end[,kind,…]`, read by [`read_labels`]) or a per-row 0/1 column
+/// (`timestamp[,host],label`), whose runs of 1s become intervals.
+pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, LabelError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| row_error(path, e))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| row_error(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let find = |n: &str| headers.iter().position(|h| h == n);
+    if find("start").is_some() && find("end").is_some() {
+        return Ok(read_labels(path)?.iter().map(Interval::from).collect());
+    }
+    let host = find("host");
+    let line_err = |line: u64, message: String| LabelError::Row {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let time = |line: u64, text: &str| {
+        parse_timestamp(text)
+            .map(|t| t.timestamp())
+            .map_err(|e| line_err(line, format!("bad timestamp {text:?}: {e}")))
+    };
+    let (Some(t), Some(l)) = (
+        crate::series::TIME_NAMES.iter().find_map(|n| find(n)),
+        FLAG_NAMES.iter().find_map(|n| find(n)),
+    ) else {
+        return Err(LabelError::Form {
+            path: path.to_path_buf(),
+            message: format!(
+                "labels need either start,end columns (intervals) or a time column and a 0/1 column named {}; the columns are {}",
+                FLAG_NAMES.join("/"),
+                headers.join(", ")
+            ),
+        });
+    };
+    let mut out = Vec::new();
+    // Per-row labels: runs of 1s per host, each ending where the next row starts.
+    let mut open: HashMap<String, (i64, i64, bool)> = HashMap::new();
+    let close = |out: &mut Vec<Interval>, host: &str, start: i64, end: i64| {
+        out.push(Interval {
+            host: host.to_string(),
+            start,
+            end,
+            kind: "anomaly".into(),
+        })
+    };
+    for record in reader.records() {
+        let record = record.map_err(|e| row_error(path, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let h = host.and_then(|i| record.get(i)).unwrap_or("").to_string();
+        let ts = time(line, record.get(t).unwrap_or(""))?;
+        let flag = match record.get(l).unwrap_or("") {
+            "1" | "1.0" | "true" => true,
+            "0" | "0.0" | "false" | "" => false,
+            other => return Err(line_err(line, format!("label {other:?} is not 0 or 1"))),
+        };
+        let entry = open.entry(h.clone()).or_insert((ts, ts, false));
+        match (entry.2, flag) {
+            (false, true) => *entry = (ts, ts, true),
+            (true, false) => {
+                let start = entry.0;
+                close(&mut out, &h, start, ts);
+                *entry = (ts, ts, false);
+            }
+            _ => entry.1 = ts,
+        }
+    }
+    for (h, (start, last, on)) in open {
+        if on {
+            close(&mut out, &h, start, last + 1);
+        }
+    }
+    out.sort_by(|a, b| (&a.host, a.start).cmp(&(&b.host, b.start)));
+    Ok(out)
 }
 
 fn row_error(path: &Path, e: csv::Error) -> LabelError {

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::detect::{Anomaly, DetectError, Row, Sink};
+use crate::Error;
+use crate::detect::{Anomaly, Row, Sink};
 use crate::eval::Interval;
 use vigil_core::Metric;
 use vigil_plot::{
@@ -427,7 +428,7 @@ impl ChartSink {
 }
 
 impl Sink for ChartSink {
-    fn row(&mut self, host: &str, row: &Row) -> Result<(), DetectError> {
+    fn row(&mut self, host: &str, row: &Row) -> Result<(), Error> {
         if row.scored
             && let Some(i) = fine_bin(f64::from(row.score))
         {
@@ -439,7 +440,7 @@ impl Sink for ChartSink {
         Ok(())
     }
 
-    fn anomaly(&mut self, a: &Anomaly) -> Result<(), DetectError> {
+    fn anomaly(&mut self, a: &Anomaly) -> Result<(), Error> {
         if let Some(&i) = self.index.get(&a.host)
             && let Some(h) = self.hosts.get_mut(i)
         {

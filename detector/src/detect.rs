@@ -11,20 +11,21 @@
 //! as both decisions are made.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::Error;
 use crate::explain::{MetricStats, explain, top_metrics};
 use vigil_core::score::{Smoother, point_score, smoothed_scores};
 use vigil_core::series::{BadLines, DataError, TIME_NAMES};
 use vigil_core::threshold::{Method, Threshold};
 use vigil_core::time::parse_timestamp;
 use vigil_core::window::WindowSpec;
-use vigil_trainer::artifact::ModelDir;
-use vigil_trainer::data::Batch;
-use vigil_trainer::scoring::{point_errors, rows_needed};
+use vigil_model::ModelDir;
+use vigil_model::batch::Batch;
+use vigil_model::scoring::{point_errors, rows_needed};
 
 /// Rows of a group's recent normal history that explanations compare a stretch with.
 const REFERENCE_ROWS: usize = 120;
@@ -79,18 +80,6 @@ impl Default for Options {
     }
 }
 
-/// Why detection stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum DetectError {
-    /// The input could not be read (the same errors, and messages, as the trainer's reader).
-    #[error(transparent)]
-    Data(#[from] DataError),
-    #[error("cannot calibrate the {which} threshold: {message}")]
-    Calibration { which: String, message: String },
-    #[error("cannot write {path}: {message}")]
-    Output { path: PathBuf, message: String },
-}
-
 /// The thresholds, calibrated on the model's validation points.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Calibration {
@@ -100,7 +89,7 @@ pub struct Calibration {
 
 /// Calibrates both thresholds on the validation points stored in the model, smoothed as
 /// new data will be.
-pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, DetectError> {
+pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Error> {
     let v = &model.validation;
     let w = model.data.columns.len();
     let one = |errors: &[f32], means: &[f32], which: &str| {
@@ -115,12 +104,10 @@ pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Det
             }
             m => m,
         };
-        method
-            .calibrate(&scores)
-            .map_err(|e| DetectError::Calibration {
-                which: which.into(),
-                message: e.to_string(),
-            })
+        method.calibrate(&scores).map_err(|e| Error::Calibration {
+            which: which.into(),
+            message: e.to_string(),
+        })
     };
     Ok(Calibration {
         model: one(&v.model_errors, &v.column_means, "model")?,
@@ -165,8 +152,8 @@ pub struct Anomaly {
 
 /// Where decided rows and anomalies go.
 pub trait Sink {
-    fn row(&mut self, host: &str, row: &Row) -> Result<(), DetectError>;
-    fn anomaly(&mut self, _anomaly: &Anomaly) -> Result<(), DetectError> {
+    fn row(&mut self, host: &str, row: &Row) -> Result<(), Error>;
+    fn anomaly(&mut self, _anomaly: &Anomaly) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -390,7 +377,7 @@ impl<'a> Detector<'a> {
     }
 
     /// Reads the CSV at `path` and sends every row and anomaly to `sink`.
-    pub fn run_file(&mut self, path: &Path, sink: &mut dyn Sink) -> Result<(), DetectError> {
+    pub fn run_file(&mut self, path: &Path, sink: &mut dyn Sink) -> Result<(), Error> {
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
@@ -404,7 +391,7 @@ impl<'a> Detector<'a> {
         input: impl std::io::Read,
         path: &Path,
         sink: &mut dyn Sink,
-    ) -> Result<(), DetectError> {
+    ) -> Result<(), Error> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
@@ -435,8 +422,8 @@ impl<'a> Detector<'a> {
         &self,
         reader: &mut csv::Reader<R>,
         path: &Path,
-    ) -> Result<Layout, DetectError> {
-        let file_err = |message: String| -> DetectError {
+    ) -> Result<Layout, Error> {
+        let file_err = |message: String| -> Error {
             DataError::File {
                 path: path.to_path_buf(),
                 message,
@@ -520,7 +507,7 @@ impl<'a> Detector<'a> {
         Ok((group, time))
     }
 
-    fn bad_line(&mut self, path: &Path, line: u64, message: String) -> Result<(), DetectError> {
+    fn bad_line(&mut self, path: &Path, line: u64, message: String) -> Result<(), Error> {
         match self.options.bad_lines {
             BadLines::Fail => Err(DataError::Line {
                 path: path.to_path_buf(),
@@ -543,7 +530,7 @@ impl<'a> Detector<'a> {
         }
     }
 
-    fn group(&mut self, path: &Path, line: u64, name: &str) -> Result<usize, DetectError> {
+    fn group(&mut self, path: &Path, line: u64, name: &str) -> Result<usize, Error> {
         if let Some(&g) = self.index.get(name) {
             return Ok(g);
         }
@@ -586,7 +573,7 @@ impl<'a> Detector<'a> {
         Ok(g)
     }
 
-    fn check_step(&mut self, path: &Path, g: usize) -> Result<(), DetectError> {
+    fn check_step(&mut self, path: &Path, g: usize) -> Result<(), Error> {
         let group = &mut self.groups[g];
         if group.step_checked || group.deltas.is_empty() {
             return Ok(());
@@ -623,7 +610,7 @@ impl<'a> Detector<'a> {
         time: i64,
         raw: &[f32],
         sink: &mut dyn Sink,
-    ) -> Result<(), DetectError> {
+    ) -> Result<(), Error> {
         let g = self.group(path, line, group)?;
         let step = self.model.data.step;
         let (w, need) = (self.width, self.need);
@@ -739,7 +726,7 @@ impl<'a> Detector<'a> {
 
     /// Scores the block, runs the alarm logic over every waiting row and writes out the
     /// decided ones.
-    fn flush(&mut self, sink: &mut dyn Sink) -> Result<(), DetectError> {
+    fn flush(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
         self.score_block();
         self.decide(sink)?;
         self.drain(sink)?;
@@ -779,7 +766,7 @@ impl<'a> Detector<'a> {
     }
 
     /// The alarm logic over rows not yet through it (all of them scored or unscorable).
-    fn decide(&mut self, sink: &mut dyn Sink) -> Result<(), DetectError> {
+    fn decide(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
         let model_threshold = self.calibration.model.value as f32;
         let base_threshold = self.calibration.baseline.value as f32;
         let means = &self.model.validation.column_means;
@@ -902,7 +889,7 @@ impl<'a> Detector<'a> {
         g: usize,
         out: &mut Decisions,
         sink: &mut dyn Sink,
-    ) -> Result<(), DetectError> {
+    ) -> Result<(), Error> {
         let grp = &mut self.groups[g];
         grp.smooth_model.reset();
         grp.smooth_baseline.reset();
@@ -917,7 +904,7 @@ impl<'a> Detector<'a> {
         Ok(())
     }
 
-    fn emit(&mut self, g: usize, o: Open, sink: &mut dyn Sink) -> Result<(), DetectError> {
+    fn emit(&mut self, g: usize, o: Open, sink: &mut dyn Sink) -> Result<(), Error> {
         let step = self.model.data.step;
         let host = &self.groups[g].name;
         let top = top_metrics(&o.stats);
@@ -938,7 +925,7 @@ impl<'a> Detector<'a> {
     }
 
     /// Writes out every decided row at the front of the queue.
-    fn drain(&mut self, sink: &mut dyn Sink) -> Result<(), DetectError> {
+    fn drain(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
         while let Some(front) = self.queue.front() {
             let (Some(m), Some(b)) = (front.model, front.baseline) else {
                 break;
@@ -960,7 +947,7 @@ impl<'a> Detector<'a> {
     }
 
     /// Scores what is left and closes every group.
-    fn finish(&mut self, path: &Path, sink: &mut dyn Sink) -> Result<(), DetectError> {
+    fn finish(&mut self, path: &Path, sink: &mut dyn Sink) -> Result<(), Error> {
         for g in 0..self.groups.len() {
             self.check_step(path, g)?;
         }

@@ -14,139 +14,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
+use crate::Error;
 use crate::explain::duration;
-use vigil_core::series::TIME_NAMES;
+pub use vigil_core::label::{Interval, read_intervals};
+use vigil_core::series::DataError;
 use vigil_core::time::parse_timestamp;
-
-/// A labelled incident.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Interval {
-    pub host: String,
-    pub start: i64,
-    /// Exclusive.
-    pub end: i64,
-    pub kind: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    #[error("cannot read {path}: {message}")]
-    File { path: PathBuf, message: String },
-    #[error("{path}:{line}: {message}")]
-    Line {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
-}
-
-const LABEL_NAMES: [&str; 4] = ["label", "anomaly", "is_anomaly", "labels"];
-
-/// Reads labels as intervals, whichever of the two forms the file has.
-pub fn read_labels(path: &Path) -> Result<Vec<Interval>, EvalError> {
-    let file_err = |message: String| EvalError::File {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| file_err(e.to_string()))?;
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| file_err(e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let find = |n: &str| headers.iter().position(|h| h == n);
-    let host = find("host");
-    let line_err = |line: u64, message: String| EvalError::Line {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let time = |line: u64, text: &str| {
-        parse_timestamp(text)
-            .map(|t| t.timestamp())
-            .map_err(|e| line_err(line, format!("bad timestamp {text:?}: {e}")))
-    };
-    let mut out = Vec::new();
-    if let (Some(s), Some(e)) = (find("start"), find("end")) {
-        let kind = find("kind");
-        for record in reader.records() {
-            let record = record.map_err(|e| file_err(e.to_string()))?;
-            let line = record.position().map_or(0, |p| p.line());
-            let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
-            let (start, end) = (time(line, get(Some(s)))?, time(line, get(Some(e)))?);
-            if end < start {
-                return Err(line_err(line, "end is before start".into()));
-            }
-            out.push(Interval {
-                host: get(host).to_string(),
-                start,
-                end,
-                kind: match get(kind) {
-                    "" => "anomaly".into(),
-                    k => k.to_string(),
-                },
-            });
-        }
-        return Ok(out);
-    }
-    let (Some(t), Some(l)) = (
-        TIME_NAMES.iter().find_map(|n| find(n)),
-        LABEL_NAMES.iter().find_map(|n| find(n)),
-    ) else {
-        return Err(file_err(format!(
-            "labels need either start,end columns (intervals) or a time column and a 0/1 column named {}; the columns are {}",
-            LABEL_NAMES.join("/"),
-            headers.join(", ")
-        )));
-    };
-    // Per-row labels: runs of 1s per host, each ending where the next row starts.
-    let mut open: HashMap<String, (i64, i64, bool)> = HashMap::new();
-    let close = |out: &mut Vec<Interval>, host: &str, start: i64, end: i64| {
-        out.push(Interval {
-            host: host.to_string(),
-            start,
-            end,
-            kind: "anomaly".into(),
-        })
-    };
-    for record in reader.records() {
-        let record = record.map_err(|e| file_err(e.to_string()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let h = host.and_then(|i| record.get(i)).unwrap_or("").to_string();
-        let ts = time(line, record.get(t).unwrap_or(""))?;
-        let flag = match record.get(l).unwrap_or("") {
-            "1" | "1.0" | "true" => true,
-            "0" | "0.0" | "false" | "" => false,
-            other => return Err(line_err(line, format!("label {other:?} is not 0 or 1"))),
-        };
-        let entry = open.entry(h.clone()).or_insert((ts, ts, false));
-        match (entry.2, flag) {
-            (false, true) => *entry = (ts, ts, true),
-            (true, false) => {
-                let start = entry.0;
-                close(&mut out, &h, start, ts);
-                *entry = (ts, ts, false);
-            }
-            _ => entry.1 = ts,
-        }
-    }
-    for (h, (start, last, on)) in open {
-        if on {
-            close(&mut out, &h, start, last + 1);
-        }
-    }
-    out.sort_by(|a, b| (&a.host, a.start).cmp(&(&b.host, b.start)));
-    Ok(out)
-}
 
 /// Precision, recall and F1 from counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -398,11 +274,7 @@ impl Evaluator {
 }
 
 impl crate::detect::Sink for Evaluator {
-    fn row(
-        &mut self,
-        host: &str,
-        row: &crate::detect::Row,
-    ) -> Result<(), crate::detect::DetectError> {
+    fn row(&mut self, host: &str, row: &crate::detect::Row) -> Result<(), crate::Error> {
         self.push(
             host,
             row.time,
@@ -415,8 +287,8 @@ impl crate::detect::Sink for Evaluator {
 }
 
 /// Reads a `scores.csv` written by `detector metrics` into an evaluator.
-pub fn evaluate_scores(scores: &Path, labels: Vec<Interval>) -> Result<Evaluation, EvalError> {
-    let file_err = |message: String| EvalError::File {
+pub fn evaluate_scores(scores: &Path, labels: Vec<Interval>) -> Result<Evaluation, Error> {
+    let file_err = |message: String| Error::Read {
         path: scores.to_path_buf(),
         message,
     };
@@ -446,7 +318,7 @@ pub fn evaluate_scores(scores: &Path, labels: Vec<Interval>) -> Result<Evaluatio
         let line = record.position().map_or(0, |p| p.line());
         let text = record.get(t).unwrap_or("");
         let time = parse_timestamp(text)
-            .map_err(|e| EvalError::Line {
+            .map_err(|e| DataError::Line {
                 path: scores.to_path_buf(),
                 line,
                 message: format!("bad timestamp {text:?}: {e}"),
@@ -594,12 +466,12 @@ mod tests {
             "timestamp,value,label\n2024-01-01 00:00:00,1,0\n2024-01-01 00:05:00,1,1\n2024-01-01 00:10:00,1,1\n2024-01-01 00:15:00,1,0\n",
         )
         .unwrap();
-        let l = read_labels(&p).unwrap();
+        let l = read_intervals(&p).unwrap();
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].end - l[0].start, 600);
         std::fs::write(&p, "timestamp,value\n").unwrap();
         assert!(
-            read_labels(&p)
+            read_intervals(&p)
                 .unwrap_err()
                 .to_string()
                 .contains("start,end")

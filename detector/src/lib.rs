@@ -12,47 +12,20 @@
 
 pub mod charts;
 pub mod detect;
+mod error;
 pub mod eval;
 pub mod explain;
 pub mod logs;
-pub mod nab;
 pub mod output;
-pub mod sequences;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use detect::{Calibration, DetectError, Detector, Options, Report, calibrate};
+use detect::{Calibration, Detector, Options, Report, calibrate};
+pub use error::Error;
 use output::{AnomaliesCsv, Fanout, ScoresCsv};
-use vigil_trainer::artifact::{ModelDir, ModelDirError};
-
-/// Why a detection run failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Detect(#[from] DetectError),
-    #[error(transparent)]
-    Model(#[from] ModelDirError),
-    #[error(transparent)]
-    Eval(#[from] eval::EvalError),
-    #[error(transparent)]
-    Chart(#[from] vigil_plot::PlotError),
-    #[error("cannot create {path}: {source}")]
-    OutDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Logs(#[from] vigil_core::logs::LogError),
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("unknown {what} {name:?}")]
-    Unknown { what: &'static str, name: String },
-}
+use vigil_model::ModelDir;
 
 /// A `detector metrics` run.
 pub struct MetricsJob<'a> {
@@ -101,7 +74,7 @@ pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
         calibration.baseline.value,
     )?;
     let mut anomalies = AnomaliesCsv::create(&job.out.join("anomalies.csv"), 100_000)?;
-    let labels = job.labels.map(eval::read_labels).transpose()?;
+    let labels = job.labels.map(eval::read_intervals).transpose()?;
     let mut chart_sink = job.charts.clone().map(|options| {
         let v = &model.validation;
         let validation = vigil_core::score::smoothed_scores(
@@ -170,22 +143,18 @@ pub fn write_evaluation(out: &Path, e: &eval::Evaluation, model_name: &str) -> R
     write_json(&out.join("evaluation.json"), e)?;
     let path = out.join("evaluation.txt");
     vigil_core::io::write_atomic(&path, eval::render(e, model_name).as_bytes()).map_err(|e| {
-        DetectError::Output {
+        Error::Output {
             path,
             message: e.to_string(),
         }
-        .into()
     })
 }
 
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
-    vigil_core::io::write_atomic(path, &bytes).map_err(|e| {
-        DetectError::Output {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-        .into()
+    vigil_core::io::write_atomic(path, &bytes).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
     })
 }

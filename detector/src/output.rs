@@ -11,13 +11,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::detect::{Anomaly, DetectError, Row, Sink};
+use crate::Error;
+use crate::detect::{Anomaly, Row, Sink};
 use vigil_core::AtomicFile;
 use vigil_core::fixed::push_fixed;
 use vigil_core::time::{push_rfc3339, rfc3339};
 
-fn out_err(path: &Path, e: impl std::fmt::Display) -> DetectError {
-    DetectError::Output {
+fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
@@ -47,7 +48,7 @@ impl ScoresCsv {
         columns: &[String],
         threshold: f64,
         baseline_threshold: f64,
-    ) -> Result<ScoresCsv, DetectError> {
+    ) -> Result<ScoresCsv, Error> {
         let mut file = AtomicFile::create(path).map_err(|e| out_err(path, e))?;
         let shares: Vec<String> = columns.iter().map(|c| format!("{c}_share")).collect();
         writeln!(
@@ -65,14 +66,14 @@ impl ScoresCsv {
         })
     }
 
-    pub fn commit(self) -> Result<(), DetectError> {
+    pub fn commit(self) -> Result<(), Error> {
         let path = self.path;
         self.file.commit().map_err(|e| out_err(&path, e))
     }
 }
 
 impl Sink for ScoresCsv {
-    fn row(&mut self, host: &str, row: &Row) -> Result<(), DetectError> {
+    fn row(&mut self, host: &str, row: &Row) -> Result<(), Error> {
         let b = &mut self.buf;
         b.clear();
         push_rfc3339(b, row.time);
@@ -127,7 +128,7 @@ pub struct AnomaliesCsv {
 }
 
 impl AnomaliesCsv {
-    pub fn create(path: &Path, keep: usize) -> Result<AnomaliesCsv, DetectError> {
+    pub fn create(path: &Path, keep: usize) -> Result<AnomaliesCsv, Error> {
         let file = AtomicFile::create(path).map_err(|e| out_err(path, e))?;
         let mut writer = csv::Writer::from_writer(file);
         writer
@@ -150,7 +151,7 @@ impl AnomaliesCsv {
         })
     }
 
-    pub fn commit(self) -> Result<(Vec<Anomaly>, PathBuf), DetectError> {
+    pub fn commit(self) -> Result<(Vec<Anomaly>, PathBuf), Error> {
         let path = self.path;
         let file = self.writer.into_inner().map_err(|e| out_err(&path, e))?;
         file.commit().map_err(|e| out_err(&path, e))?;
@@ -159,11 +160,11 @@ impl AnomaliesCsv {
 }
 
 impl Sink for AnomaliesCsv {
-    fn row(&mut self, _host: &str, _row: &Row) -> Result<(), DetectError> {
+    fn row(&mut self, _host: &str, _row: &Row) -> Result<(), Error> {
         Ok(())
     }
 
-    fn anomaly(&mut self, a: &Anomaly) -> Result<(), DetectError> {
+    fn anomaly(&mut self, a: &Anomaly) -> Result<(), Error> {
         self.writer
             .write_record([
                 a.host.as_str(),
@@ -187,14 +188,14 @@ impl Sink for AnomaliesCsv {
 pub struct Fanout<'a>(pub Vec<&'a mut dyn Sink>);
 
 impl Sink for Fanout<'_> {
-    fn row(&mut self, host: &str, row: &Row) -> Result<(), DetectError> {
+    fn row(&mut self, host: &str, row: &Row) -> Result<(), Error> {
         for s in &mut self.0 {
             s.row(host, row)?;
         }
         Ok(())
     }
 
-    fn anomaly(&mut self, a: &Anomaly) -> Result<(), DetectError> {
+    fn anomaly(&mut self, a: &Anomaly) -> Result<(), Error> {
         for s in &mut self.0 {
             s.anomaly(a)?;
         }
@@ -210,12 +211,12 @@ pub struct Collect {
 }
 
 impl Sink for Collect {
-    fn row(&mut self, host: &str, row: &Row) -> Result<(), DetectError> {
+    fn row(&mut self, host: &str, row: &Row) -> Result<(), Error> {
         self.rows.push((host.to_string(), row.clone()));
         Ok(())
     }
 
-    fn anomaly(&mut self, a: &Anomaly) -> Result<(), DetectError> {
+    fn anomaly(&mut self, a: &Anomaly) -> Result<(), Error> {
         self.anomalies.push(a.clone());
         Ok(())
     }

@@ -11,10 +11,10 @@ use burn::prelude::*;
 
 use vigil_core::series::Table;
 use vigil_core::window::WindowSpec;
-use vigil_trainer::config::Backend;
+use vigil_model::config::Backend;
+use vigil_model::networks::{DenseAutoencoder, LstmAutoencoder, LstmForecaster, WindowModel};
+use vigil_model::rng::seeded;
 use vigil_trainer::data::WindowData;
-use vigil_trainer::model::{DenseAutoencoder, LstmAutoencoder, LstmForecaster, WindowModel};
-use vigil_trainer::rng::seeded;
 
 const BATCH: usize = 64;
 const WINDOW: usize = 30;

@@ -2,45 +2,44 @@
 //!
 //! `train_metrics` reads a metrics table, scales it (scaler fitted on the training part
 //! only), cuts windows split in time order, trains the configured network with early
-//! stopping and writes a self-checking model directory ([`artifact`]).
+//! stopping and writes a self-checking model directory ([`vigil_model::ModelDir`]);
+//! `logs::train_logs` does the same for DeepLog over log sessions. The networks and the
+//! model directory live in `vigil-model`, which the detector uses without this crate.
 
-pub mod artifact;
-pub mod cell;
-pub mod config;
 pub mod data;
 pub mod deeplog;
 pub mod logmodel;
 pub mod logs;
-pub mod model;
-pub mod nn;
-pub mod rng;
-pub mod scoring;
 pub mod training;
 
 use std::path::{Path, PathBuf};
 
-use artifact::{DataSpec, ModelDir, ModelDirError, Validation, check_writable};
-use config::TrainingConfig;
 use data::WindowData;
 use training::{History, Progress, score, train};
 use vigil_core::baseline::{HourProfile, HourProfileFit};
 use vigil_core::score::column_means;
 use vigil_core::series::{DataError, ReadOptions, Table, read_table};
 use vigil_core::window::{WindowSpec, split_in_time, training_steps};
+use vigil_model::config::TrainingConfig;
+use vigil_model::dir::check_writable;
+use vigil_model::metrics::{DataSpec, ModelDir, Validation};
+use vigil_model::{networks, scoring};
 
 /// Why training did not produce a model.
 #[derive(Debug, thiserror::Error)]
-pub enum TrainError {
+pub enum Error {
     #[error(transparent)]
     Data(#[from] DataError),
+    /// A bad training configuration, or a model directory that cannot be written.
     #[error(transparent)]
-    ModelDir(#[from] ModelDirError),
+    Model(#[from] vigil_model::Error),
     #[error(transparent)]
     Log(#[from] vigil_core::logs::LogError),
     #[error("{path}: nothing to learn from: {detail}")]
     NoSessions { path: PathBuf, detail: String },
+    /// Sessions that a log model cannot be trained on (no events, too many templates).
     #[error("training config: {0}")]
-    Config(String),
+    Sessions(String),
     #[error(
         "{path}: too little data: {windows} training and {valid} validation windows of {span} steps (the longest series has {steps} steps); use a shorter --window or more data"
     )]
@@ -69,19 +68,19 @@ pub struct Trained {
 }
 
 /// Trains on `job.input` and writes `job.model_dir`.
-pub fn train_metrics(job: &MetricsJob, progress: &mut dyn Progress) -> Result<Trained, TrainError> {
-    job.config.check().map_err(TrainError::Config)?;
+pub fn train_metrics(job: &MetricsJob, progress: &mut dyn Progress) -> Result<Trained, Error> {
+    job.config.check()?;
     check_writable(job.model_dir, job.force)?;
     let table = read_table(job.input, &job.read)?;
     let read_report = table.report.clone();
     let model = train_table(table, &job.config, progress).map_err(|e| match e {
-        TrainError::TooShort {
+        Error::TooShort {
             windows,
             valid,
             span,
             steps,
             ..
-        } => TrainError::TooShort {
+        } => Error::TooShort {
             path: job.input.to_path_buf(),
             windows,
             valid,
@@ -102,8 +101,8 @@ pub fn train_table(
     table: Table,
     config: &TrainingConfig,
     progress: &mut dyn Progress,
-) -> Result<ModelDir, TrainError> {
-    config.check().map_err(TrainError::Config)?;
+) -> Result<ModelDir, Error> {
+    config.check()?;
     let spec = WindowSpec {
         length: config.window,
         stride: config.stride,
@@ -119,7 +118,7 @@ pub fn train_table(
             .map(|s| s.segments.iter().map(|g| g.len()).sum::<usize>())
             .max()
             .unwrap_or(0);
-        return Err(TrainError::TooShort {
+        return Err(Error::TooShort {
             path: PathBuf::from("(table)"),
             windows: data.train.len(),
             valid: data.valid.len(),
@@ -168,7 +167,7 @@ fn fit_baseline(table: &Table, train_fraction: f64) -> HourProfile {
 /// Interpolated points are left out; runs of consecutive points are recorded so the
 /// detector can smooth them as it smooths new data.
 fn validation_points(
-    net: &model::Network,
+    net: &networks::Network,
     data: &WindowData,
     baseline: &HourProfile,
     config: &TrainingConfig,
@@ -220,7 +219,7 @@ fn validation_points(
     }
 }
 
-fn draw_losses(path: &Path, h: &History) -> Result<(), String> {
+fn draw_losses(path: &Path, h: &History) -> Result<(), vigil_plot::PlotError> {
     let curve = |f: fn(&training::EpochLoss) -> f64| {
         h.epochs.iter().map(|e| (e.epoch as f64, f(e))).collect()
     };
@@ -254,5 +253,4 @@ fn draw_losses(path: &Path, h: &History) -> Result<(), String> {
             format!("best epoch ({})", h.best_epoch),
         )),
     )
-    .map_err(|e| e.to_string())
 }

@@ -6,46 +6,19 @@ use std::time::Instant;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::config::TrainingConfig;
 use crate::data::{WindowData, baselines};
-use crate::model::{Network, WindowModel};
-use crate::rng::seeded;
 use vigil_core::window::WindowRef;
+use vigil_model::config::TrainingConfig;
+pub use vigil_model::history::{EpochLoss, History};
+use vigil_model::networks::{Network, WindowModel};
+use vigil_model::rng::seeded;
 
 /// Windows scored at once when no gradient is needed.
 const SCORE_BATCH: usize = 512;
 /// Early stopping watches at most this many validation windows, evenly spread; the kept
 /// model is scored on all of them at the end.
 const MONITOR_WINDOWS: usize = 8192;
-
-/// One epoch's mean losses (scaled squared error).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochLoss {
-    pub epoch: usize,
-    pub train: f64,
-    pub valid: f64,
-    pub seconds: f64,
-}
-
-/// What training did, saved in the model directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    pub epochs: Vec<EpochLoss>,
-    /// 1-based epoch whose weights were kept.
-    pub best_epoch: usize,
-    /// The kept weights' loss over every validation window (epoch losses use a sample of at
-    /// most 8,192 of them).
-    pub best_valid: f64,
-    /// Validation loss of predicting each value by its window's mean.
-    pub baseline_window_mean: f64,
-    /// Validation loss of predicting the horizon by the window's last value (forecasters).
-    pub baseline_last_value: Option<f64>,
-    pub train_windows: usize,
-    pub valid_windows: usize,
-    pub stopped_early: bool,
-}
 
 /// Reports progress; the CLI prints or draws a bar, tests stay quiet.
 pub trait Progress {

@@ -423,27 +423,6 @@ mod tests {
         assert!(f.program.is_none());
     }
 
-    /// Every loghub-2k line splits, and the same way by both matchers.
-    #[test]
-    fn loghub_formats_split_every_line() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/benchmarks/loghub-2k");
-        if !dir.exists() {
-            eprintln!("skipped: {} is missing", dir.display());
-            return;
-        }
-        for s in &crate::logs::loghub::SYSTEMS {
-            let format = LogFormat::new(s.format).unwrap();
-            let text =
-                std::fs::read_to_string(dir.join(format!("{0}/{0}_2k.log", s.name))).unwrap();
-            for line in text.lines() {
-                let fields = format.split(line);
-                assert!(fields.is_some(), "{}: {line}", s.name);
-                assert_eq!(fields, format.split_by_regex(line), "{}: {line}", s.name);
-            }
-        }
-    }
-
     #[test]
     fn serialises_as_its_text() {
         let f = LogFormat::new(VIGIL_FORMAT).unwrap();

@@ -11,10 +11,10 @@
 
 pub mod drain;
 pub mod format;
-pub mod loghub;
 pub mod pipeline;
 pub mod read;
 pub mod sessions;
+pub mod templates;
 
 pub use drain::{Drain, DrainConfig, Template, TemplateId};
 pub use format::LogFormat;
@@ -42,7 +42,7 @@ pub enum LogError {
 }
 
 impl LogError {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> LogError {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> LogError {
         DataError::Io {
             path: path.to_path_buf(),
             source,
@@ -50,7 +50,7 @@ impl LogError {
         .into()
     }
 
-    pub(crate) fn line(path: &std::path::Path, line: u64, message: String) -> LogError {
+    pub fn line(path: &std::path::Path, line: u64, message: String) -> LogError {
         DataError::Line {
             path: path.to_path_buf(),
             line,
@@ -59,7 +59,7 @@ impl LogError {
         .into()
     }
 
-    pub(crate) fn file(path: &std::path::Path, message: String) -> LogError {
+    pub fn file(path: &std::path::Path, message: String) -> LogError {
         DataError::File {
             path: path.to_path_buf(),
             message,

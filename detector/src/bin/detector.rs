@@ -3,10 +3,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use vigil_cli::MinerArgs;
 use vigil_core::series::BadLines;
 use vigil_core::threshold::Method;
 use vigil_detector::charts::ChartOptions;
 use vigil_detector::detect::Options;
+use vigil_detector::logs::parse::ParseJob;
 use vigil_detector::{MetricsJob, detect_metrics};
 
 /// Find anomalies in new data with a trained Vigil model.
@@ -24,9 +26,26 @@ enum Command {
     /// Compare a scores.csv with labels: point-wise and event-wise, model beside baseline.
     Eval(EvalArgs),
     /// Mine a log's templates (Drain): templates.csv and structured.csv.
-    Parse(vigil_detector::logs::ParseArgs),
+    Parse(ParseArgs),
     /// Judge log sessions with a DeepLog model: sessions.csv (and an evaluation with labels).
     Logs(LogsArgs),
+}
+
+/// `detector parse`'s flags.
+#[derive(Debug, clap::Args)]
+struct ParseArgs {
+    /// The log file.
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Header format and the miner's settings.
+    #[command(flatten)]
+    miner: MinerArgs,
+    /// Output folder: templates.csv, structured.csv, parse.json.
+    #[arg(long, short, default_value = "results/parse")]
+    out: PathBuf,
+    /// No summary line.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -65,27 +84,7 @@ struct LogsArgs {
 }
 
 #[derive(Debug, Args)]
-struct HdfsArgs {
-    /// The HDFS benchmark folder (HDFS_100k_sessions.csv, HDFS_100k_templates.csv).
-    #[arg(long, default_value = "../shared/benchmarks/hdfs")]
-    benchmarks: PathBuf,
-    #[arg(long, short, default_value = "results/hdfs")]
-    out: PathBuf,
-    #[arg(long)]
-    history: Option<usize>,
-    #[arg(long)]
-    top_g: Option<usize>,
-    #[arg(long)]
-    epochs: Option<usize>,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-}
-
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 struct EvalArgs {
-    #[command(subcommand)]
-    bench: Option<Bench>,
     /// scores.csv written by `detector metrics`.
     #[arg(long, short)]
     scores: Option<PathBuf>,
@@ -95,45 +94,6 @@ struct EvalArgs {
     /// Where to write evaluation.json and evaluation.txt [default: beside the scores].
     #[arg(long, short)]
     out: Option<PathBuf>,
-}
-
-#[derive(Debug, Subcommand)]
-enum Bench {
-    /// The Numenta Anomaly Benchmark: train on each file's probationary period, score the
-    /// rest, NAB scores (standard, reward_low_FP_rate, reward_low_FN_rate).
-    Nab(NabArgs),
-    /// Log parsing on loghub-2k: Drain's grouping accuracy and lines/s per system.
-    Loghub(vigil_detector::logs::LoghubArgs),
-    /// HDFS log sessions: DeepLog trained on the normal train sessions, the test split
-    /// judged, beside the unseen-template baseline and the published figures.
-    Hdfs(HdfsArgs),
-}
-
-#[derive(Debug, Args)]
-struct NabArgs {
-    /// A NAB checkout (data/, labels/combined_windows.json).
-    #[arg(long, default_value = "../shared/benchmarks/nab")]
-    benchmarks: PathBuf,
-    /// Which files: the label-key prefix.
-    #[arg(long, default_value = "realAWSCloudwatch/")]
-    prefix: String,
-    #[arg(long, short, default_value = "results/nab")]
-    out: PathBuf,
-    /// dense_autoencoder (default), lstm_autoencoder or lstm_forecaster.
-    #[arg(long, value_name = "KIND")]
-    model_kind: Option<String>,
-    /// Window length in rows (capped at a tenth of the probationary period).
-    #[arg(long, default_value_t = 12)]
-    window: usize,
-    /// POT risk.
-    #[arg(long, default_value_t = 1e-3)]
-    q: f64,
-    #[arg(long, default_value_t = 3)]
-    smooth: usize,
-    #[arg(long, default_value_t = 1)]
-    min_duration: usize,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -147,9 +107,9 @@ struct MetricsArgs {
     /// Output folder.
     #[arg(long, short, default_value = "results")]
     out: PathBuf,
-    /// pot (peaks over threshold, default), percentile or fixed.
-    #[arg(long, default_value = "pot")]
-    threshold: String,
+    /// How the threshold is calibrated on the model's validation points.
+    #[arg(long, value_enum, default_value_t = ThresholdKind::Pot)]
+    threshold: ThresholdKind,
     /// POT risk: the probability that a normal point exceeds the threshold.
     #[arg(long, default_value_t = 1e-3)]
     q: f64,
@@ -201,21 +161,42 @@ struct MetricsArgs {
     quiet: bool,
 }
 
+/// `--threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ThresholdKind {
+    /// Peaks over threshold: a generalised Pareto tail fitted above --pot-initial, the
+    /// score a normal point exceeds with probability --q.
+    Pot,
+    /// The --percentile of the validation scores.
+    Percentile,
+    /// --value on the score itself.
+    Fixed,
+}
+
+impl ThresholdKind {
+    fn name(self) -> &'static str {
+        match self {
+            ThresholdKind::Pot => "pot",
+            ThresholdKind::Percentile => "percentile",
+            ThresholdKind::Fixed => "fixed",
+        }
+    }
+}
+
 fn threshold(a: &MetricsArgs) -> anyhow::Result<Method> {
-    Ok(match a.threshold.as_str() {
-        "pot" => Method::Pot {
+    Ok(match a.threshold {
+        ThresholdKind::Pot => Method::Pot {
             q: a.q,
             initial: a.pot_initial,
         },
-        "percentile" => Method::Percentile {
+        ThresholdKind::Percentile => Method::Percentile {
             p: a.percentile / 100.0,
         },
-        "fixed" => Method::Fixed {
+        ThresholdKind::Fixed => Method::Fixed {
             value: a
                 .value
                 .ok_or_else(|| anyhow::anyhow!("--threshold fixed needs --value"))?,
         },
-        other => anyhow::bail!("unknown --threshold {other:?}: use pot, percentile or fixed"),
     })
 }
 
@@ -259,7 +240,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             summary.seconds,
             summary.points_per_second,
             summary.calibration.model.value,
-            a.threshold,
+            a.threshold.name(),
             r.anomalies,
             r.anomalous_rows,
             r.baseline_anomalous_rows,
@@ -283,44 +264,27 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn nab(a: NabArgs) -> anyhow::Result<()> {
-    let mut config = vigil_trainer::config::TrainingConfig {
-        window: a.window,
-        seed: a.seed,
-        validation_fraction: 0.25,
-        ..Default::default()
+fn parse(a: ParseArgs) -> anyhow::Result<()> {
+    let job = ParseJob {
+        input: a.input,
+        format: a.miner.format.clone(),
+        drain: a.miner.config(),
+        max_line_bytes: a.miner.max_line_bytes,
+        out: a.out,
     };
-    if let Some(kind) = &a.model_kind {
-        config.model = vigil_trainer::config::ModelConfig::from_kind(kind)
-            .ok_or_else(|| anyhow::anyhow!("unknown --model-kind {kind:?}"))?;
+    let summary = vigil_detector::logs::parse::parse(&job)?;
+    if !a.quiet {
+        eprintln!(
+            "{}",
+            vigil_detector::logs::parse::describe(&summary, &job.out)
+        );
     }
-    let options = Options {
-        threshold: Method::Pot {
-            q: a.q,
-            initial: 0.9,
-        },
-        smooth: a.smooth,
-        min_duration: a.min_duration,
-        merge_gap: 0,
-        ..Options::default()
-    };
-    let report = vigil_detector::nab::run_nab(&vigil_detector::nab::NabJob {
-        benchmarks: &a.benchmarks,
-        prefix: &a.prefix,
-        out: &a.out,
-        config,
-        options,
-    })?;
-    print!(
-        "{}",
-        vigil_detector::nab::render(&report, report.files.len())
-    );
     Ok(())
 }
 
 fn logs(a: LogsArgs) -> anyhow::Result<()> {
     use vigil_core::logs::sessions::Split;
-    use vigil_detector::sequences::{LogsInput, LogsJob, detect_logs, render};
+    use vigil_detector::logs::{LogsInput, LogsJob, detect_logs, render};
     let input = match (&a.input, &a.sequences) {
         (Some(path), _) => LogsInput::Raw(path),
         (None, Some(path)) => LogsInput::Sequences {
@@ -369,33 +333,12 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    match a.bench {
-        Some(Bench::Nab(n)) => return nab(n),
-        Some(Bench::Loghub(l)) => return Ok(vigil_detector::logs::run_loghub(&l).map(drop)?),
-        Some(Bench::Hdfs(h)) => {
-            let mut config = vigil_trainer::deeplog::DeepLogConfig {
-                seed: h.seed,
-                ..Default::default()
-            };
-            if let Some(v) = h.history {
-                config.history = v;
-            }
-            if let Some(v) = h.top_g {
-                config.top_g = v;
-            }
-            if let Some(v) = h.epochs {
-                config.epochs = v;
-            }
-            let report = vigil_detector::sequences::run_hdfs(&h.benchmarks, &h.out, &config)?;
-            print!("{}", vigil_detector::sequences::render_hdfs(&report));
-            return Ok(());
-        }
-        None => {}
-    }
     let (Some(scores), Some(labels)) = (a.scores, a.labels) else {
-        anyhow::bail!("detector eval needs --scores and --labels (or the nab subcommand)");
+        anyhow::bail!(
+            "detector eval needs --scores and --labels (the public benchmarks are `vigil-bench nab|loghub|hdfs`)"
+        );
     };
-    let labels = vigil_detector::eval::read_labels(&labels)?;
+    let labels = vigil_detector::eval::read_intervals(&labels)?;
     let e = vigil_detector::eval::evaluate_scores(&scores, labels)?;
     let out = a
         .out
@@ -412,9 +355,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Metrics(a) => metrics(a),
         Command::Eval(a) => eval(a),
-        Command::Parse(a) => vigil_detector::logs::parse(&a)
-            .map(drop)
-            .map_err(Into::into),
+        Command::Parse(a) => parse(a),
         Command::Logs(a) => logs(a),
     };
     match result {

@@ -1,4 +1,4 @@
-//! `detector parse` on generated logs (with bad lines mixed in) and `detector eval loghub`.
+//! `detector parse` on generated logs (with bad lines mixed in).
 
 use std::collections::HashMap;
 use std::fs;
@@ -141,46 +141,4 @@ fn parse_mines_templates_and_counts_bad_lines() {
         .assert()
         .code(2)
         .stderr(contains("no <Content> field"));
-}
-
-#[test]
-fn eval_loghub_scores_hdfs_and_bgl() {
-    let benchmarks =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/loghub-2k");
-    if !benchmarks.exists() {
-        eprintln!("skipped: {} is missing", benchmarks.display());
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    detector()
-        .args([
-            "eval",
-            "loghub",
-            "--system",
-            "HDFS",
-            "--system",
-            "bgl",
-            "--benchmarks",
-        ])
-        .arg(&benchmarks)
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .success()
-        .stdout(contains("HDFS           2000  0.9975"))
-        .stdout(contains("BGL            2000  0.9625"));
-    let report: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("loghub.json")).unwrap()).unwrap();
-    assert_eq!(report["systems"].as_array().unwrap().len(), 2);
-    assert!(
-        fs::read_to_string(dir.path().join("loghub.txt"))
-            .unwrap()
-            .contains("average")
-    );
-    detector()
-        .args(["eval", "loghub", "--system", "Nope", "--out"])
-        .arg(dir.path())
-        .assert()
-        .code(2)
-        .stderr(contains("unknown loghub system \"Nope\""));
 }

@@ -12,7 +12,7 @@ use predicates::str::contains;
 use vigil_core::series::ReadOptions;
 use vigil_generator::scenario::DEFAULT_SCENARIO;
 use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
-use vigil_trainer::config::TrainingConfig;
+use vigil_model::config::TrainingConfig;
 use vigil_trainer::{MetricsJob, train_metrics};
 
 /// The default scenario on `seed`, generated (without charts) into `dir/data`.

@@ -6,10 +6,11 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use vigil_cli::{BackendArg, MinerArgs, ModelKindArg, SessionArgs, parsing};
 use vigil_core::series::{BadLines, ReadOptions};
-use vigil_trainer::config::{Backend, ModelConfig, TrainingConfig};
-use vigil_trainer::deeplog::DeepLogConfig;
-use vigil_trainer::logs::{LogInput, LogsJob, MinerArgs, SessionArgs, parsing, train_logs};
+use vigil_model::config::{ModelConfig, TrainingConfig};
+use vigil_model::deeplog::DeepLogConfig;
+use vigil_trainer::logs::{LogInput, LogsJob, train_logs};
 use vigil_trainer::training::{EpochLoss, Progress};
 use vigil_trainer::{MetricsJob, train_metrics};
 
@@ -92,9 +93,9 @@ struct MetricsArgs {
     /// Training config (TOML); flags override it.
     #[arg(long, short)]
     config: Option<PathBuf>,
-    /// dense_autoencoder, lstm_autoencoder or lstm_forecaster.
+    /// The network [default: dense_autoencoder, or the config's].
     #[arg(long, value_name = "KIND")]
-    model_kind: Option<String>,
+    model_kind: Option<ModelKindArg>,
     /// Time column [default: timestamp, time, ts, date or datetime].
     #[arg(long)]
     time_column: Option<String>,
@@ -127,9 +128,9 @@ struct MetricsArgs {
     /// Hidden size of the network (LSTM state, or the dense autoencoder's outer layer).
     #[arg(long)]
     hidden: Option<usize>,
-    /// flex (default) or ndarray.
+    /// burn's CPU backend [default: flex, or the config's].
     #[arg(long)]
-    backend: Option<String>,
+    backend: Option<BackendArg>,
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
@@ -231,10 +232,8 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         }
         None => TrainingConfig::default(),
     };
-    if let Some(kind) = &a.model_kind {
-        config.model = ModelConfig::from_kind(kind).with_context(|| {
-            format!("--model-kind: expected dense_autoencoder, lstm_autoencoder or lstm_forecaster, found {kind:?}")
-        })?;
+    if let Some(kind) = a.model_kind {
+        config.model = ModelConfig::default_for(kind.into());
     }
     macro_rules! set {
         ($($field:ident),*) => {$( if let Some(v) = a.$field { config.$field = v; } )*};
@@ -255,12 +254,8 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             | ModelConfig::LstmForecaster { hidden, .. } => *hidden = h,
         }
     }
-    if let Some(b) = &a.backend {
-        config.backend = match b.as_str() {
-            "flex" => Backend::Flex,
-            "ndarray" => Backend::Ndarray,
-            other => anyhow::bail!("--backend: expected flex or ndarray, found {other:?}"),
-        };
+    if let Some(b) = a.backend {
+        config.backend = b.into();
     }
     let read = ReadOptions {
         time_column: a.time_column.clone(),

@@ -1,7 +1,7 @@
 //! The networks learn normal behaviour: validation loss falls and beats a trivial baseline.
 
 use vigil_core::series::ReadOptions;
-use vigil_trainer::config::{ModelConfig, TrainingConfig};
+use vigil_model::config::{ModelConfig, TrainingConfig};
 use vigil_trainer::{MetricsJob, train_metrics};
 
 use crate::small_metrics;
@@ -33,7 +33,7 @@ fn train_full(
     window: usize,
 ) -> (
     vigil_trainer::training::History,
-    vigil_trainer::artifact::Validation,
+    vigil_model::metrics::Validation,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let input = small_metrics(dir.path());
@@ -78,7 +78,10 @@ fn assert_learns(h: &vigil_trainer::training::History, margin: f64) {
 
 #[test]
 fn lstm_forecaster_beats_the_window_mean() {
-    let h = train(ModelConfig::from_kind("lstm_forecaster").unwrap(), 12);
+    let h = train(
+        ModelConfig::default_for(vigil_model::config::ModelKind::LstmForecaster),
+        12,
+    );
     assert_learns(&h, 0.7);
     assert!(h.baseline_last_value.is_some());
 }
@@ -97,6 +100,9 @@ fn dense_autoencoder_beats_the_window_mean() {
 
 #[test]
 fn lstm_autoencoder_beats_the_window_mean() {
-    let h = train(ModelConfig::from_kind("lstm_autoencoder").unwrap(), 12);
+    let h = train(
+        ModelConfig::default_for(vigil_model::config::ModelKind::LstmAutoencoder),
+        12,
+    );
     assert_learns(&h, 0.85);
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use vigil_core::series::{ReadOptions, read_table};
-use vigil_trainer::artifact::ModelDir;
-use vigil_trainer::config::{ModelConfig, TrainingConfig};
+use vigil_model::ModelDir;
+use vigil_model::config::{ModelConfig, TrainingConfig};
 use vigil_trainer::data::WindowData;
 use vigil_trainer::training::score;
 use vigil_trainer::{MetricsJob, train_metrics};
@@ -20,7 +20,7 @@ fn quick_train(dir: &Path, kind: &str) -> (PathBuf, PathBuf, ModelDir) {
     let input = small_metrics(dir);
     let model_dir = dir.join(format!("model-{kind}"));
     let config = TrainingConfig {
-        model: ModelConfig::from_kind(kind).unwrap(),
+        model: ModelConfig::default_for(serde_json::from_str(&format!("{kind:?}")).unwrap()),
         window: 8,
         epochs: 2,
         ..TrainingConfig::default()

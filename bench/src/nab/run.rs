@@ -1,4 +1,4 @@
-//! `detector eval nab`: Vigil on the Numenta Anomaly Benchmark's real server metrics.
+//! `vigil-bench nab`: Vigil on the Numenta Anomaly Benchmark's real server metrics.
 //!
 //! For each file (realAWSCloudwatch by default) a model is trained on the probationary
 //! period only (the first 15 %, at most 750 rows, which NAB does not score), then every
@@ -10,17 +10,12 @@
 //! - **NAB-optimised**: NAB's own protocol for every published detector — one threshold
 //!   on the anomaly scores for the whole corpus, chosen to maximise the score.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
-
-use crate::detect::{Calibration, Detector, Options, calibrate};
-use crate::output::{Collect, Fanout, ScoresCsv};
-use crate::{Error, write_json};
-use vigil_core::nab::{CorpusScore, NabFile, PROFILES, Profile, load_corpus, normalised};
+use super::*;
+use crate::write_json;
 use vigil_core::series::{ReadOptions, read_table_from};
-use vigil_trainer::config::TrainingConfig;
+use vigil_detector::detect::{Calibration, Detector, Options, calibrate};
+use vigil_detector::output::{Collect, Fanout, ScoresCsv};
+use vigil_model::config::TrainingConfig;
 use vigil_trainer::train_table;
 
 /// Published standard-profile scores over the whole NAB corpus (58 files).
@@ -78,13 +73,10 @@ pub struct NabReport {
 }
 
 fn nab_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Detect(
-        vigil_core::series::DataError::File {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-        .into(),
-    )
+    Error::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// The first row of every run of alarms.
@@ -145,7 +137,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
             format!("no labelled files under data/{}", job.prefix),
         ));
     }
-    std::fs::create_dir_all(job.out).map_err(|source| Error::OutDir {
+    std::fs::create_dir_all(job.out).map_err(|source| Error::Write {
         path: job.out.to_path_buf(),
         source,
     })?;
@@ -164,8 +156,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
             .take(prob + 1)
             .flat_map(|l| [l, "\n"])
             .collect();
-        let table = read_table_from(head.as_bytes(), &path, &ReadOptions::default())
-            .map_err(crate::detect::DetectError::from)?;
+        let table = read_table_from(head.as_bytes(), &path, &ReadOptions::default())?;
         let mut config = job.config.clone();
         config.window = config.window.min(prob / 10).max(4);
         let model = train_table(table, &config, &mut ())

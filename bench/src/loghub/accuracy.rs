@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::drain::Masked;
-use super::read::DEFAULT_MAX_LINE_BYTES;
-use super::{Drain, DrainConfig, LogError, LogFormat, LogReader, TemplateId};
+use vigil_core::logs::drain::Masked;
+use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
+use vigil_core::logs::{Drain, DrainConfig, LogError, LogFormat, LogReader, TemplateId};
 
 /// One system's log format and Drain settings, from logparser's `Drain/benchmark.py`,
 /// and Drain's published grouping accuracy (Zhu et al. 2019, Table III).
@@ -337,6 +337,25 @@ fn read_truth(path: &Path) -> Result<(Vec<Option<String>>, usize), LogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every loghub-2k line splits under its system's format.
+    #[test]
+    fn loghub_formats_split_every_line() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/benchmarks/loghub-2k");
+        if !dir.exists() {
+            eprintln!("skipped: {} is missing", dir.display());
+            return;
+        }
+        for s in &SYSTEMS {
+            let format = LogFormat::new(s.format).unwrap();
+            let text =
+                std::fs::read_to_string(dir.join(format!("{0}/{0}_2k.log", s.name))).unwrap();
+            for line in text.lines() {
+                assert!(format.split(line).is_some(), "{}: {line}", s.name);
+            }
+        }
+    }
 
     #[test]
     fn accuracy_counts_lines_in_exactly_matching_groups() {

@@ -4,8 +4,8 @@
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
+use crate::batch::Batch;
 use crate::config::ModelConfig;
-use crate::data::Batch;
 use crate::nn::{Dense, Lstm};
 use crate::rng::Rng;
 

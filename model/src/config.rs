@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
+
 /// Which network, with its own hyper-parameters (`kind` selects it in TOML).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -62,25 +64,33 @@ impl ModelConfig {
         }
     }
 
-    /// The default configuration of a kind named on the command line.
-    pub fn from_kind(kind: &str) -> Option<ModelConfig> {
-        Some(match kind {
-            "dense_autoencoder" | "dense" => ModelConfig::DenseAutoencoder {
+    /// The default configuration of a kind.
+    pub fn default_for(kind: ModelKind) -> ModelConfig {
+        match kind {
+            ModelKind::DenseAutoencoder => ModelConfig::DenseAutoencoder {
                 hidden: dense_hidden(),
                 latent: latent(),
             },
-            "lstm_autoencoder" | "lstm_ae" => ModelConfig::LstmAutoencoder {
+            ModelKind::LstmAutoencoder => ModelConfig::LstmAutoencoder {
                 hidden: lstm_hidden(),
                 latent: latent(),
             },
-            "lstm_forecaster" | "forecaster" => ModelConfig::LstmForecaster {
+            ModelKind::LstmForecaster => ModelConfig::LstmForecaster {
                 hidden: lstm_hidden(),
                 layers: one(),
                 horizon: one(),
             },
-            _ => return None,
-        })
+        }
     }
+}
+
+/// The three window networks, without their sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    DenseAutoencoder,
+    LstmAutoencoder,
+    LstmForecaster,
 }
 
 /// burn's CPU backends.
@@ -148,27 +158,29 @@ impl Default for TrainingConfig {
 }
 
 /// `Err` naming the first key whose value is 0.
-pub(crate) fn check_counts(counts: &[(&str, usize)]) -> Result<(), String> {
+pub(crate) fn check_counts(counts: &[(&str, usize)]) -> Result<(), Error> {
     match counts.iter().find(|(_, v)| *v == 0) {
-        Some((key, _)) => Err(format!("{key}: expected at least 1, found 0")),
+        Some((key, _)) => Err(Error::Config(format!(
+            "{key}: expected at least 1, found 0"
+        ))),
         None => Ok(()),
     }
 }
 
 /// `Err` unless the learning rate is a finite number above 0.
-pub(crate) fn check_learning_rate(rate: f64) -> Result<(), String> {
+pub(crate) fn check_learning_rate(rate: f64) -> Result<(), Error> {
     if rate.is_finite() && rate > 0.0 {
         Ok(())
     } else {
-        Err(format!(
+        Err(Error::Config(format!(
             "learning_rate: expected a number > 0, found {rate}"
-        ))
+        )))
     }
 }
 
 impl TrainingConfig {
     /// Checks the values once, naming the key at fault.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Error> {
         check_counts(&[
             ("window", self.window),
             ("stride", self.stride),
@@ -177,10 +189,10 @@ impl TrainingConfig {
         ])?;
         check_learning_rate(self.learning_rate)?;
         if !(0.05..=0.5).contains(&self.validation_fraction) {
-            return Err(format!(
+            return Err(Error::Config(format!(
                 "validation_fraction: expected a share in [0.05, 0.5], found {}",
                 self.validation_fraction
-            ));
+            )));
         }
         let sizes = match &self.model {
             ModelConfig::DenseAutoencoder { hidden, latent }

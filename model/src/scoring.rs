@@ -6,8 +6,8 @@
 //! So a point is scored as soon as it arrives, from the rows up to it: detection is causal
 //! and streams.
 
-use crate::data::Batch;
-use crate::model::Network;
+use crate::batch::Batch;
+use crate::networks::Network;
 use vigil_core::window::WindowSpec;
 
 /// Rows of history a scoring window holds, the scored point included.

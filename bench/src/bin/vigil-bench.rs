@@ -1,0 +1,171 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use vigil_cli::ModelKindArg;
+use vigil_core::threshold::Method;
+use vigil_detector::detect::Options;
+use vigil_model::config::{ModelConfig, TrainingConfig};
+use vigil_model::deeplog::DeepLogConfig;
+
+/// Vigil on public labelled benchmarks (read from ../shared/benchmarks/, never copied).
+#[derive(Debug, Parser)]
+#[command(name = "vigil-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// The Numenta Anomaly Benchmark: train on each file's probationary period, score the
+    /// rest, NAB scores (standard, reward_low_FP_rate, reward_low_FN_rate).
+    Nab(NabArgs),
+    /// Log parsing on loghub-2k: the miner's grouping accuracy and lines/s per system.
+    Loghub(LoghubArgs),
+    /// HDFS log sessions: DeepLog trained on the normal train sessions, the test split
+    /// judged, beside the unseen-template baseline and the published figures.
+    Hdfs(HdfsArgs),
+}
+
+#[derive(Debug, Args)]
+struct NabArgs {
+    /// A NAB checkout (data/, labels/combined_windows.json).
+    #[arg(long, default_value = "../shared/benchmarks/nab")]
+    benchmarks: PathBuf,
+    /// Which files: the label-key prefix.
+    #[arg(long, default_value = "realAWSCloudwatch/")]
+    prefix: String,
+    #[arg(long, short, default_value = "results/nab")]
+    out: PathBuf,
+    /// The network [default: dense-autoencoder].
+    #[arg(long, value_name = "KIND")]
+    model_kind: Option<ModelKindArg>,
+    /// Window length in rows (capped at a tenth of the probationary period).
+    #[arg(long, default_value_t = 12)]
+    window: usize,
+    /// POT risk.
+    #[arg(long, default_value_t = 1e-3)]
+    q: f64,
+    #[arg(long, default_value_t = 3)]
+    smooth: usize,
+    #[arg(long, default_value_t = 1)]
+    min_duration: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// `detector eval loghub`'s flags.
+#[derive(Debug, clap::Args)]
+struct LoghubArgs {
+    /// The loghub-2k folder (one folder per system).
+    #[arg(long, default_value = "../shared/benchmarks/loghub-2k")]
+    benchmarks: PathBuf,
+    /// Output folder: loghub.txt and loghub.json.
+    #[arg(long, short, default_value = "results/loghub")]
+    out: PathBuf,
+    /// Only these systems (repeatable) [default: all 16].
+    #[arg(long = "system", value_name = "NAME")]
+    systems: Vec<String>,
+    /// Parse each system this many times and keep the fastest (timing only).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Mine exactly as logparser's Drain.py (masks as merged <*>, partly masked tokens
+    /// routed by their text): its figures.
+    #[arg(long)]
+    as_logparser: bool,
+}
+
+#[derive(Debug, Args)]
+struct HdfsArgs {
+    /// The HDFS benchmark folder (HDFS_100k_sessions.csv, HDFS_100k_templates.csv).
+    #[arg(long, default_value = "../shared/benchmarks/hdfs")]
+    benchmarks: PathBuf,
+    #[arg(long, short, default_value = "results/hdfs")]
+    out: PathBuf,
+    #[arg(long)]
+    history: Option<usize>,
+    #[arg(long)]
+    top_g: Option<usize>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+fn nab(a: NabArgs) -> anyhow::Result<()> {
+    let mut config = TrainingConfig {
+        window: a.window,
+        seed: a.seed,
+        validation_fraction: 0.25,
+        ..Default::default()
+    };
+    if let Some(kind) = a.model_kind {
+        config.model = ModelConfig::default_for(kind.into());
+    }
+    let options = Options {
+        threshold: Method::Pot {
+            q: a.q,
+            initial: 0.9,
+        },
+        smooth: a.smooth,
+        min_duration: a.min_duration,
+        merge_gap: 0,
+        ..Options::default()
+    };
+    let report = vigil_bench::nab::run_nab(&vigil_bench::nab::NabJob {
+        benchmarks: &a.benchmarks,
+        prefix: &a.prefix,
+        out: &a.out,
+        config,
+        options,
+    })?;
+    print!("{}", vigil_bench::nab::render(&report, report.files.len()));
+    Ok(())
+}
+
+fn loghub(a: LoghubArgs) -> anyhow::Result<()> {
+    vigil_bench::loghub::run_loghub(&vigil_bench::loghub::LoghubJob {
+        benchmarks: a.benchmarks,
+        out: a.out,
+        systems: a.systems,
+        repeat: a.repeat,
+        as_logparser: a.as_logparser,
+    })?;
+    Ok(())
+}
+
+fn hdfs(h: HdfsArgs) -> anyhow::Result<()> {
+    let mut config = DeepLogConfig {
+        seed: h.seed,
+        ..Default::default()
+    };
+    if let Some(v) = h.history {
+        config.history = v;
+    }
+    if let Some(v) = h.top_g {
+        config.top_g = v;
+    }
+    if let Some(v) = h.epochs {
+        config.epochs = v;
+    }
+    let report = vigil_bench::hdfs::run_hdfs(&h.benchmarks, &h.out, &config)?;
+    print!("{}", vigil_bench::hdfs::render_hdfs(&report));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().bench {
+        Bench::Nab(a) => nab(a),
+        Bench::Loghub(a) => loghub(a),
+        Bench::Hdfs(a) => hdfs(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigil-bench: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! `vigil-bench hdfs`: DeepLog on the HDFS sessions of the first 100k lines (train split
+//! normal sessions learnt, test split judged) beside the baseline and the published figures.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::Error;
+use vigil_core::logs::sessions::{Split, read_sequences};
+use vigil_core::logs::templates::read_templates;
+use vigil_detector::logs::evaluate::Scores;
+use vigil_detector::logs::{
+    Input, Judged, SessionEvaluation, evaluate, judge, used_top_g, write_sessions,
+};
+use vigil_model::deeplog::DeepLogConfig;
+
+/// Published session-level results on HDFS (precision, recall, F1), from the benchmark's
+/// README: DeepLog's paper (full HDFS), logdeep's re-implementations and loglizer.
+pub const HDFS_PUBLISHED: [(&str, f64, f64, f64); 7] = [
+    ("DeepLog (paper, full HDFS)", 0.95, 0.96, 0.96),
+    ("DeepLog (logdeep)", 0.958, 0.933, 0.945),
+    ("LogAnomaly (logdeep)", 0.969, 0.983, 0.976),
+    ("LogRobust (logdeep)", 0.922, 0.959, 0.940),
+    ("PCA (loglizer, full HDFS)", 0.975, 0.635, 0.769),
+    (
+        "Invariant Mining (loglizer, full HDFS)",
+        0.888,
+        0.945,
+        0.915,
+    ),
+    (
+        "Isolation Forest (loglizer, full HDFS)",
+        0.830,
+        0.776,
+        0.802,
+    ),
+];
+
+/// `detector eval hdfs`: DeepLog trained on the normal sessions of the train split, the
+/// test split judged, beside the baseline, with the model's scores for other g too.
+#[derive(Debug, Clone, Serialize)]
+pub struct HdfsReport {
+    pub train_sessions: usize,
+    pub test_sessions: usize,
+    pub templates: usize,
+    pub config: DeepLogConfig,
+    /// The g used (the configured one raised on the validation sessions).
+    pub top_g: usize,
+    pub train_seconds: f64,
+    pub evaluation: SessionEvaluation,
+    /// (g, model scores at that g) on the test split.
+    pub by_g: Vec<GScores>,
+}
+
+/// The model's session scores at one g.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GScores {
+    pub g: usize,
+    pub scores: Scores,
+}
+
+/// Runs the HDFS benchmark from `dir` (`HDFS_100k_sessions.csv`, `HDFS_100k_templates.csv`)
+/// and writes `sessions.csv`, `hdfs.json` and `hdfs.txt` into `out`.
+pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsReport, Error> {
+    let all = read_sequences(&dir.join("HDFS_100k_sessions.csv"))?;
+    let texts = read_templates(&dir.join("HDFS_100k_templates.csv"))?;
+    let train: Vec<Vec<String>> = all
+        .iter()
+        .filter(|s| s.split == Split::Train && !s.anomalous)
+        .map(|s| s.events.iter().map(u32::to_string).collect())
+        .collect();
+    let started = std::time::Instant::now();
+    let model = vigil_trainer::logmodel::train_log_model(
+        &train,
+        &|k| texts.get(k).cloned(),
+        config,
+        None,
+        &mut (),
+    )?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    let test: Vec<_> = all.iter().filter(|s| s.split == Split::Test).collect();
+    let inputs: Vec<Input> = test
+        .iter()
+        .map(|s| Input {
+            key: s.id.clone(),
+            lines: (1..=s.events.len() as u64).collect(),
+            events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+            unknown: HashMap::new(),
+        })
+        .collect();
+    let truth: HashMap<String, (bool, String)> = test
+        .iter()
+        .map(|s| (s.id.clone(), (s.anomalous, "labelled".to_string())))
+        .collect();
+    let judged = judge(&model, &inputs, None);
+    let evaluation = evaluate(&judged, &truth, false);
+    let by_g = (1..=model.vocab.len().max(1))
+        .map(|g| {
+            let at_g: Vec<Judged> = judged
+                .iter()
+                .map(|j| Judged {
+                    anomalous: j.score > g || j.min_probability < config.min_probability as f32,
+                    ..j.clone()
+                })
+                .collect();
+            GScores {
+                g,
+                scores: evaluate(&at_g, &truth, false).model,
+            }
+        })
+        .collect();
+    let report = HdfsReport {
+        train_sessions: train.len(),
+        test_sessions: test.len(),
+        templates: model.vocab.len(),
+        top_g: used_top_g(&model, None),
+        config: config.clone(),
+        train_seconds,
+        evaluation,
+        by_g,
+    };
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let path = out.join("sessions.csv");
+    write_sessions(&path, &judged).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    crate::write_json(&out.join("hdfs.json"), &report)?;
+    let path = out.join("hdfs.txt");
+    vigil_core::io::write_atomic(&path, render_hdfs(&report).as_bytes()).map_err(|source| {
+        Error::Write {
+            path: path.clone(),
+            source,
+        }
+    })?;
+    Ok(report)
+}
+
+/// The HDFS report as text: ours beside the published figures.
+pub fn render_hdfs(r: &HdfsReport) -> String {
+    let e = &r.evaluation;
+    let mut out = format!(
+        "HDFS (100k lines): DeepLog trained on {} normal train sessions ({} templates, h = {}, g = {}, p ≥ {}, {:.1} s), tested on {} sessions ({} anomalous)\n\n",
+        r.train_sessions,
+        r.templates,
+        r.config.history,
+        r.top_g,
+        r.config.min_probability,
+        r.train_seconds,
+        r.test_sessions,
+        e.anomalous
+    );
+    out += &format!(
+        "{:<42}{:>10}{:>10}{:>10}\n",
+        "", "precision", "recall", "F1"
+    );
+    let row =
+        |name: &str, p: f64, rc: f64, f: f64| format!("{name:<42}{p:>10.3}{rc:>10.3}{f:>10.3}\n");
+    out += &row(
+        "Vigil DeepLog (this run)",
+        e.model.precision,
+        e.model.recall,
+        e.model.f1,
+    );
+    out += &row(
+        "Vigil baseline: unseen template/transition",
+        e.baseline.precision,
+        e.baseline.recall,
+        e.baseline.f1,
+    );
+    out += "published:\n";
+    for (name, p, rc, f) in HDFS_PUBLISHED {
+        out += &row(&format!("  {name}"), p, rc, f);
+    }
+    out += "\nVigil DeepLog at other g (test split, for reference; g is not tuned on it):\n";
+    for GScores { g, scores: s } in &r.by_g {
+        out += &row(&format!("  g = {g}"), s.precision, s.recall, s.f1);
+    }
+    out
+}

@@ -1,0 +1,30 @@
+//! Vigil on public labelled data nobody on the project wrote (`../shared/benchmarks/`):
+//!
+//! - [`nab`]: the Numenta Anomaly Benchmark — NAB's scorer (as `sweeper.py`), and a run
+//!   that trains a model per file on its probationary period and scores it with the
+//!   streaming detector, calibrated and NAB-optimised, beside the baseline;
+//! - [`loghub`]: the template miner's grouping accuracy and speed on loghub-2k;
+//! - [`hdfs`]: DeepLog on HDFS sessions beside the baseline and the published figures.
+//!
+//! This crate may train (it uses `vigil-trainer`); the detector never does.
+
+mod error;
+pub mod hdfs;
+pub mod loghub;
+pub mod nab;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use error::Error;
+
+/// Pretty JSON with a final newline, written atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    vigil_core::io::write_atomic(path, &bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}

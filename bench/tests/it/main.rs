@@ -1,0 +1,129 @@
+//! `vigil-bench` run as a user runs it, on the public benchmarks in `../shared/benchmarks/`
+//! (each test is skipped, saying so, where that folder is missing).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+fn bench() -> Command {
+    Command::cargo_bin("vigil-bench").unwrap()
+}
+
+fn benchmarks(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/benchmarks")
+        .join(name);
+    if dir.exists() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} is missing", dir.display());
+        None
+    }
+}
+
+#[test]
+fn nab_scores_one_file_for_every_profile() {
+    let Some(nab) = benchmarks("nab") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    bench()
+        .args([
+            "nab",
+            "--prefix",
+            "realAWSCloudwatch/ec2_cpu_utilization_5f5533",
+            "--benchmarks",
+        ])
+        .arg(&nab)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("standard"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("nab.json")).unwrap()).unwrap();
+    assert_eq!(report["files"].as_array().unwrap().len(), 1);
+    let profiles = report["profiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), 3);
+    for p in profiles {
+        for key in ["model_calibrated", "model_optimised", "baseline_optimised"] {
+            let v = p[key].as_f64().unwrap();
+            assert!(v.is_finite() && v <= 100.0, "{key} = {v}");
+        }
+    }
+    assert!(
+        dir.path()
+            .join("ec2_cpu_utilization_5f5533.scores.csv")
+            .exists()
+    );
+    bench()
+        .args(["nab", "--prefix", "noSuchCategory/", "--benchmarks"])
+        .arg(&nab)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("no labelled files"));
+}
+
+#[test]
+fn hdfs_judges_the_test_split_beside_the_baseline() {
+    let Some(hdfs) = benchmarks("hdfs") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    bench()
+        .args(["hdfs", "--epochs", "2", "--benchmarks"])
+        .arg(&hdfs)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("DeepLog"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("hdfs.json")).unwrap()).unwrap();
+    let sessions = fs::read_to_string(dir.path().join("sessions.csv")).unwrap();
+    // The test split: 1,588 sessions, each once.
+    assert_eq!(sessions.lines().count(), 1 + 1588, "{report}");
+}
+
+#[test]
+fn loghub_scores_hdfs_and_bgl() {
+    let benchmarks =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/loghub-2k");
+    if !benchmarks.exists() {
+        eprintln!("skipped: {} is missing", benchmarks.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    bench()
+        .args([
+            "loghub",
+            "--system",
+            "HDFS",
+            "--system",
+            "bgl",
+            "--benchmarks",
+        ])
+        .arg(&benchmarks)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("HDFS           2000  0.9975"))
+        .stdout(contains("BGL            2000  0.9625"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("loghub.json")).unwrap()).unwrap();
+    assert_eq!(report["systems"].as_array().unwrap().len(), 2);
+    assert!(
+        fs::read_to_string(dir.path().join("loghub.txt"))
+            .unwrap()
+            .contains("average")
+    );
+    bench()
+        .args(["loghub", "--system", "Nope", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("unknown loghub system \"Nope\""));
+}

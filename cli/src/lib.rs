@@ -1,0 +1,210 @@
+//! The flags Vigil's programs share, and their conversion into the library types.
+//!
+//! Only binaries depend on this crate: library APIs take the checked types
+//! (`LogParsing`, `SessionRule`, `DrainConfig`), never clap's.
+
+use vigil_core::logs::drain::DEFAULT_MASKS;
+use vigil_core::logs::format::VIGIL_FORMAT;
+use vigil_core::logs::pipeline::LogParsing;
+use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
+use vigil_core::logs::sessions::DEFAULT_ID_PATTERNS;
+use vigil_core::logs::{Drain, DrainConfig, LogError, SessionRule};
+use vigil_core::time::Duration;
+use vigil_model::config::{Backend, ModelKind};
+
+/// How raw lines are parsed: header format and Drain's settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MinerArgs {
+    /// Header fields and content, logparser style; the default fits the generator's logs.
+    #[arg(long, default_value = VIGIL_FORMAT)]
+    pub format: String,
+    /// A regex whose matches become <*> before mining (repeat for several, applied in
+    /// order); replaces the default masks (ids, UUIDs, IPs, hex, numbers with their units).
+    #[arg(long = "mask", value_name = "REGEX")]
+    pub masks: Vec<String>,
+    /// No masks at all.
+    #[arg(long, conflicts_with = "masks")]
+    pub no_masks: bool,
+    /// Similarity threshold: the share of equal tokens for a line to join a template.
+    /// 0.7 keeps messages that differ in one word apart (`auth ok` / `auth failed`), which
+    /// a sequence model needs; logparser's benchmark uses 0.5 for most systems.
+    #[arg(long, default_value_t = 0.7)]
+    pub st: f64,
+    /// Tree depth (4 routes lines by their first token, 6 by the first three).
+    #[arg(long, default_value_t = 4)]
+    pub depth: usize,
+    /// Children of a tree node before new tokens share its <*> branch.
+    #[arg(long, default_value_t = 100)]
+    pub max_children: usize,
+    /// Lines longer than this many bytes are skipped and counted.
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+    /// Mine exactly as logparser's Drain.py (masks as merged <*>, partly masked tokens
+    /// routed by their text).
+    #[arg(long)]
+    pub as_logparser: bool,
+}
+
+impl MinerArgs {
+    pub fn config(&self) -> DrainConfig {
+        let masks = if self.no_masks {
+            Vec::new()
+        } else if self.masks.is_empty() {
+            DEFAULT_MASKS.iter().map(|m| m.to_string()).collect()
+        } else {
+            self.masks.clone()
+        };
+        let config = DrainConfig {
+            depth: self.depth,
+            similarity: self.st,
+            max_children: self.max_children,
+            masks,
+            ..DrainConfig::default()
+        };
+        if self.as_logparser {
+            config.as_logparser()
+        } else {
+            config
+        }
+    }
+}
+
+/// How parsed lines become sessions.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// A regex for the session id a line carries (repeatable; a line naming several ids
+    /// joins each) [default: HDFS block ids and the generator's req-/job- ids].
+    #[arg(long = "session-regex", value_name = "REGEX")]
+    pub session_regex: Vec<String>,
+    /// Sessions of this many consecutive lines (per group) instead of ids.
+    #[arg(long, conflicts_with_all = ["session_regex", "window_time"])]
+    pub window_lines: Option<usize>,
+    /// Sessions of tumbling time windows (e.g. 5m, per group) instead of ids.
+    #[arg(long, conflicts_with = "session_regex")]
+    pub window_time: Option<Duration>,
+    /// The header field that keeps line and time windows apart [default: Host, Node or
+    /// Component, whichever the format has].
+    #[arg(long)]
+    pub group_field: Option<String>,
+    /// The header field with the full time (RFC 3339, `YYYY-MM-DD HH:MM:SS` or unix
+    /// seconds) [default: Timestamp, if the format has it].
+    #[arg(long)]
+    pub time_field: Option<String>,
+}
+
+impl SessionArgs {
+    pub fn rule(&self) -> SessionRule {
+        if let Some(lines) = self.window_lines {
+            SessionRule::Lines { lines }
+        } else if let Some(width) = self.window_time {
+            SessionRule::Time { width }
+        } else if self.session_regex.is_empty() {
+            SessionRule::Id {
+                patterns: DEFAULT_ID_PATTERNS.iter().map(|p| p.to_string()).collect(),
+            }
+        } else {
+            SessionRule::Id {
+                patterns: self.session_regex.clone(),
+            }
+        }
+    }
+}
+
+/// A fresh parser for `trainer logs` from the shared flags.
+pub fn parsing(miner: &MinerArgs, sessions: &SessionArgs) -> Result<LogParsing, LogError> {
+    Ok(LogParsing {
+        format: miner.format.clone(),
+        rule: sessions.rule(),
+        group_field: sessions.group_field.clone(),
+        time_field: sessions.time_field.clone(),
+        max_line_bytes: miner.max_line_bytes,
+        drain: Drain::new(miner.config())?,
+    })
+}
+
+/// `--model-kind`: the window network (names as in a training config's `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelKindArg {
+    /// Flattened windows through a dense bottleneck.
+    #[value(name = "dense_autoencoder", alias = "dense")]
+    DenseAutoencoder,
+    /// An LSTM encoder and decoder.
+    #[value(name = "lstm_autoencoder", alias = "lstm_ae")]
+    LstmAutoencoder,
+    /// Stacked LSTMs predicting the next steps.
+    #[value(name = "lstm_forecaster", alias = "forecaster")]
+    LstmForecaster,
+}
+
+impl From<ModelKindArg> for ModelKind {
+    fn from(k: ModelKindArg) -> ModelKind {
+        match k {
+            ModelKindArg::DenseAutoencoder => ModelKind::DenseAutoencoder,
+            ModelKindArg::LstmAutoencoder => ModelKind::LstmAutoencoder,
+            ModelKindArg::LstmForecaster => ModelKind::LstmForecaster,
+        }
+    }
+}
+
+/// `--backend`: burn's CPU backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    /// burn-flex (the default: faster on these models).
+    Flex,
+    /// burn-ndarray.
+    Ndarray,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::Flex => Backend::Flex,
+            BackendArg::Ndarray => Backend::Ndarray,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{Parser, ValueEnum};
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        miner: MinerArgs,
+        #[command(flatten)]
+        sessions: SessionArgs,
+        #[arg(long)]
+        model_kind: Option<ModelKindArg>,
+    }
+
+    #[test]
+    fn model_kinds_keep_their_config_names_and_short_aliases() {
+        for (name, kind) in [
+            ("dense_autoencoder", ModelKind::DenseAutoencoder),
+            ("dense", ModelKind::DenseAutoencoder),
+            ("lstm_ae", ModelKind::LstmAutoencoder),
+            ("forecaster", ModelKind::LstmForecaster),
+        ] {
+            let arg = ModelKindArg::from_str(name, false).unwrap();
+            assert_eq!(ModelKind::from(arg), kind, "{name}");
+        }
+        assert!(ModelKindArg::from_str("transformer", false).is_err());
+    }
+
+    #[test]
+    fn flags_become_the_library_types() {
+        let f = Flags::try_parse_from(["x", "--window-lines", "20", "--no-masks", "--st", "0.5"])
+            .unwrap();
+        assert_eq!(f.sessions.rule(), SessionRule::Lines { lines: 20 });
+        let c = f.miner.config();
+        assert!(c.masks.is_empty());
+        assert_eq!(c.similarity, 0.5);
+        let f = Flags::try_parse_from(["x"]).unwrap();
+        assert!(matches!(f.sessions.rule(), SessionRule::Id { patterns } if !patterns.is_empty()));
+        assert_eq!(f.miner.config().masks.len(), DEFAULT_MASKS.len());
+        assert!(f.model_kind.is_none());
+        assert!(Flags::try_parse_from(["x", "--mask", "a", "--no-masks"]).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! The templates file of a pre-parsed log: `EventId,EventTemplate[,…]`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::LogError;
+
+/// Template texts of a templates file: `EventId,EventTemplate[,…]`.
+pub fn read_templates(path: &Path) -> Result<HashMap<String, String>, LogError> {
+    let err = |line: u64, message: String| {
+        LogError::Data(crate::series::DataError::Line {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| err(0, e.to_string()))?;
+    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| {
+                err(
+                    1,
+                    format!("no {name} column (expected EventId,EventTemplate)"),
+                )
+            })
+    };
+    let (id, text) = (col("EventId")?, col("EventTemplate")?);
+    let mut out = HashMap::new();
+    for r in reader.records() {
+        let r = r.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = r.position().map_or(0, |p| p.line());
+        match (r.get(id), r.get(text)) {
+            (Some(i), Some(t)) => {
+                out.insert(i.trim().to_string(), t.to_string());
+            }
+            _ => return Err(err(line, "missing EventId or EventTemplate".into())),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,39 @@
+//! The detector's one error type.
+
+use std::path::PathBuf;
+
+use vigil_core::series::DataError;
+
+/// Why a detection, parse or evaluation run failed, naming the file, line or value.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input could not be read (the same errors, and messages, as the trainer's reader).
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Model(#[from] vigil_model::Error),
+    #[error(transparent)]
+    Label(#[from] vigil_core::LabelError),
+    #[error(transparent)]
+    Chart(#[from] vigil_plot::PlotError),
+    #[error(transparent)]
+    Logs(#[from] vigil_core::logs::LogError),
+    #[error("cannot calibrate the {which} threshold: {message}")]
+    Calibration { which: String, message: String },
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("cannot write {path}: {message}")]
+    Output { path: PathBuf, message: String },
+    #[error("cannot create {path}: {source}")]
+    OutDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unknown {what} {name:?}")]
+    Unknown { what: &'static str, name: String },
+}

@@ -1,0 +1,231 @@
+//! Session-level evaluation against labels: the model beside the baseline, per kind.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::Judged;
+
+/// Session-level counts and scores for one detector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Scores {
+    pub tp: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub tn: u64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+impl Scores {
+    fn new(pairs: impl Iterator<Item = (bool, bool)>) -> Scores {
+        let mut s = Scores::default();
+        for (truth, flagged) in pairs {
+            match (truth, flagged) {
+                (true, true) => s.tp += 1,
+                (false, true) => s.fp += 1,
+                (true, false) => s.fn_ += 1,
+                (false, false) => s.tn += 1,
+            }
+        }
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        s.precision = ratio(s.tp, s.tp + s.fp);
+        s.recall = ratio(s.tp, s.tp + s.fn_);
+        s.f1 = if s.precision + s.recall == 0.0 {
+            0.0
+        } else {
+            2.0 * s.precision * s.recall / (s.precision + s.recall)
+        };
+        s
+    }
+}
+
+/// The model beside the baseline on labelled sessions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionEvaluation {
+    pub sessions: usize,
+    pub anomalous: usize,
+    /// Judged sessions without a label (counted as normal when the labels list only the
+    /// anomalous ones).
+    pub unlabelled: usize,
+    /// Anomalous sessions the labels name but the input never formed (another session
+    /// rule, lines cut away): counted as missed by both.
+    pub labelled_not_judged: usize,
+    pub model: Scores,
+    pub baseline: Scores,
+    /// Per kind of labelled anomaly.
+    pub by_kind: Vec<KindFound>,
+}
+
+/// How many labelled anomalous sessions of one kind each detector flagged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindFound {
+    pub kind: String,
+    pub sessions: u64,
+    pub model: u64,
+    pub baseline: u64,
+}
+
+/// Labels: session → anomalous (and its kind). Sessions the labels do not name count as
+/// normal when `absent_is_normal` (a list of the anomalous sessions, as the generator
+/// writes), else they are left out.
+pub fn evaluate(
+    judged: &[Judged],
+    labels: &HashMap<String, (bool, String)>,
+    absent_is_normal: bool,
+) -> SessionEvaluation {
+    let mut rows = Vec::new();
+    let mut unlabelled = 0;
+    let mut kinds: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    let mut seen = std::collections::HashSet::new();
+    for j in judged {
+        seen.insert(j.session.as_str());
+        let truth = match labels.get(&j.session).cloned() {
+            Some((t, kind)) => {
+                if t {
+                    let k = kinds.entry(kind).or_default();
+                    k.0 += 1;
+                    k.1 += u64::from(j.anomalous);
+                    k.2 += u64::from(j.baseline_anomalous);
+                }
+                t
+            }
+            None if absent_is_normal => {
+                unlabelled += 1;
+                false
+            }
+            None => {
+                unlabelled += 1;
+                continue;
+            }
+        };
+        rows.push((truth, j.anomalous, j.baseline_anomalous));
+    }
+    let mut labelled_not_judged = 0;
+    for (key, (anomalous, kind)) in labels {
+        if *anomalous && !seen.contains(key.as_str()) {
+            labelled_not_judged += 1;
+            kinds.entry(kind.clone()).or_default().0 += 1;
+            rows.push((true, false, false));
+        }
+    }
+    SessionEvaluation {
+        sessions: rows.len(),
+        anomalous: rows.iter().filter(|r| r.0).count(),
+        unlabelled,
+        labelled_not_judged,
+        model: Scores::new(rows.iter().map(|r| (r.0, r.1))),
+        baseline: Scores::new(rows.iter().map(|r| (r.0, r.2))),
+        by_kind: kinds
+            .into_iter()
+            .map(|(kind, (sessions, model, baseline))| KindFound {
+                kind,
+                sessions,
+                model,
+                baseline,
+            })
+            .collect(),
+    }
+}
+
+/// The evaluation as a small table.
+pub fn render(e: &SessionEvaluation) -> String {
+    let mut out = format!(
+        "{} sessions, {} anomalous\n{:<28}{:>10}{:>22}\n",
+        e.sessions, e.anomalous, "", "deeplog", "baseline (unseen)"
+    );
+    let row = |name: &str, m: String, b: String| format!("{name:<28}{m:>10}{b:>22}\n");
+    out += &row(
+        "precision",
+        format!("{:.3}", e.model.precision),
+        format!("{:.3}", e.baseline.precision),
+    );
+    out += &row(
+        "recall",
+        format!("{:.3}", e.model.recall),
+        format!("{:.3}", e.baseline.recall),
+    );
+    out += &row(
+        "F1",
+        format!("{:.3}", e.model.f1),
+        format!("{:.3}", e.baseline.f1),
+    );
+    out += &row(
+        "flagged (true / false)",
+        format!("{}/{}", e.model.tp, e.model.fp),
+        format!("{}/{}", e.baseline.tp, e.baseline.fp),
+    );
+    if e.labelled_not_judged > 0 {
+        out += &format!(
+            "{} labelled anomalous sessions were not in the input (counted as missed)\n",
+            e.labelled_not_judged
+        );
+    }
+    for KindFound {
+        kind,
+        sessions: n,
+        model: m,
+        baseline: b,
+    } in &e.by_kind
+    {
+        out += &row(
+            &format!("  found: {kind}"),
+            format!("{m}/{n}"),
+            format!("{b}/{n}"),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(session: &str, anomalous: bool, baseline: bool) -> Judged {
+        Judged {
+            session: session.into(),
+            anomalous,
+            score: 1,
+            min_probability: 1.0,
+            events: 3,
+            first_anomalous_line: None,
+            reason: String::new(),
+            baseline_anomalous: baseline,
+        }
+    }
+
+    #[test]
+    fn sessions_are_scored_and_labelled_but_missing_ones_count_as_missed() {
+        let j = [
+            judged("a", true, true),
+            judged("b", true, false),
+            judged("c", false, false),
+            judged("d", false, true),
+        ];
+        let labels: HashMap<String, (bool, String)> = [
+            ("a", "timeout"),
+            ("c", "timeout"),
+            ("zz", "refused"), // never formed into a session
+        ]
+        .into_iter()
+        .map(|(k, kind)| (k.to_string(), (true, kind.to_string())))
+        .collect();
+        let e = evaluate(&j, &labels, true);
+        assert_eq!((e.sessions, e.anomalous, e.unlabelled), (5, 3, 2));
+        assert_eq!(e.labelled_not_judged, 1);
+        let m = e.model;
+        assert_eq!((m.tp, m.fp, m.fn_, m.tn), (1, 1, 2, 1));
+        assert!((m.precision - 0.5).abs() < 1e-12 && (m.recall - 1.0 / 3.0).abs() < 1e-12);
+        let b = e.baseline;
+        assert_eq!((b.tp, b.fp, b.fn_, b.tn), (1, 1, 2, 1));
+        assert_eq!(e.by_kind[0].kind, "refused");
+        assert_eq!((e.by_kind[1].sessions, e.by_kind[1].model), (2, 1));
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("\"fn\":2"), "{json}");
+        // Labels that cover every session leave the unlabelled ones out instead.
+        let e = evaluate(&j, &labels, false);
+        assert_eq!(e.sessions, 3);
+    }
+}

@@ -1,0 +1,176 @@
+//! Sessions judged by DeepLog's verdicts, beside the unseen-template-or-transition
+//! baseline, with a reason naming the unexpected event and what was expected.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use vigil_model::deeplog::verdicts;
+use vigil_model::logmodel::LogModel;
+
+/// One session to judge: its key, its events' keys (`None` for a line no known template
+/// matched) and where each event came from (line numbers, or positions in a sequence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub key: String,
+    pub events: Vec<Option<String>>,
+    pub lines: Vec<u64>,
+    /// What the lines no template matched said, by position (for reasons).
+    pub unknown: HashMap<usize, String>,
+}
+
+/// A judged session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judged {
+    pub session: String,
+    pub anomalous: bool,
+    pub score: usize,
+    pub min_probability: f32,
+    pub events: usize,
+    pub first_anomalous_line: Option<u64>,
+    pub reason: String,
+    pub baseline_anomalous: bool,
+}
+
+fn short(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(MAX - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// The g a judgement uses: `top_g` if given, else the model's calibrated g, else its
+/// configured one.
+pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
+    top_g
+        .or(model.history.calibrated_top_g)
+        .unwrap_or(model.config.top_g)
+        .max(1)
+}
+
+/// Judges `sessions` with `model` (g from [`used_top_g`]).
+pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<Judged> {
+    let g = used_top_g(model, top_g);
+    let floor = model.config.min_probability as f32;
+    let vocab = &model.vocab;
+    let index = vocab.index();
+    let classes: Vec<Vec<Option<u16>>> = sessions
+        .iter()
+        .map(|s| {
+            s.events
+                .iter()
+                .map(|e| e.as_deref().and_then(|k| index.get(k).copied()))
+                .collect()
+        })
+        .collect();
+    let device = model.config.backend.device();
+    let end = model.config.end_of_session;
+    let v = verdicts(
+        &model.network,
+        &classes,
+        model.config.history,
+        g,
+        end,
+        &device,
+    );
+    let end_class = model.network.end();
+    let unseen_rank = vocab.len() + 2;
+    sessions
+        .iter()
+        .zip(&classes)
+        .zip(&v)
+        .map(|((s, c), v)| {
+            // With the end learnt, the last verdict is the session's end.
+            let c: Vec<Option<u16>> = c
+                .iter()
+                .copied()
+                .chain(end.then_some(Some(end_class)))
+                .collect();
+            let ranks: Vec<usize> = v.iter().map(|e| e.rank.unwrap_or(unseen_rank)).collect();
+            let abnormal = |i: usize| ranks[i] > g || v[i].probability < floor;
+            let first = (0..ranks.len()).find(|&i| abnormal(i));
+            let name = |i: usize| -> String {
+                match (c[i], s.events.get(i)) {
+                    (Some(k), _) if k == end_class => "the end of the session".into(),
+                    (Some(k), _) => short(vocab.name(usize::from(k))),
+                    (None, _) if s.unknown.contains_key(&i) => short(&s.unknown[&i]),
+                    (None, Some(Some(key))) => short(key),
+                    (None, _) => "a line no template matches".into(),
+                }
+            };
+            let label = |e: u16| {
+                if e == end_class {
+                    "(end of session)".to_string()
+                } else {
+                    format!("'{}'", short(vocab.name(usize::from(e))))
+                }
+            };
+            let reason = match first {
+                None => String::new(),
+                Some(i) if c[i].is_none() => {
+                    format!("unseen template: '{}' never occurred in training", name(i))
+                }
+                Some(i) => {
+                    let after = if i == 0 {
+                        "at the start of the session".to_string()
+                    } else {
+                        format!("after '{}'", name(i - 1))
+                    };
+                    let expected: Vec<String> =
+                        v[i].expected.iter().take(5).map(|&e| label(e)).collect();
+                    let more = if v[i].expected.len() > 5 { ", …" } else { "" };
+                    let saw = if c[i] == Some(end_class) {
+                        "the session ended".to_string()
+                    } else {
+                        format!("saw '{}'", name(i))
+                    };
+                    if ranks[i] > g {
+                        format!(
+                            "{after}, expected one of [{}{more}]; {saw} (rank {}, probability {:.1e})",
+                            expected.join(", "),
+                            ranks[i],
+                            v[i].probability
+                        )
+                    } else {
+                        // Among the top g, but the model found it too unlikely.
+                        format!(
+                            "{after}, {saw}, which the model gave probability {:.1e}, below {floor:.1e} (rank {})",
+                            v[i].probability, ranks[i]
+                        )
+                    }
+                }
+            };
+            // The baseline: a template or a transition (from the start, or into the end)
+            // never seen in training.
+            let mut prev: Option<u16> = None;
+            let mut baseline_anomalous = false;
+            for e in c.iter().take(s.events.len()) {
+                match e {
+                    None => baseline_anomalous = true,
+                    Some(e) => {
+                        baseline_anomalous |= !model.transitions.seen(prev, *e);
+                        prev = Some(*e);
+                    }
+                }
+            }
+            if !baseline_anomalous {
+                // From the last event (or, for an empty session, the start) into the end.
+                baseline_anomalous = !model.transitions.seen(prev, end_class);
+            }
+            Judged {
+                session: s.key.clone(),
+                anomalous: first.is_some(),
+                score: ranks.iter().copied().max().unwrap_or(0),
+                min_probability: v.iter().map(|e| e.probability).fold(1.0, f32::min),
+                events: s.events.len(),
+                first_anomalous_line: first
+                    .and_then(|i| s.lines.get(i.min(s.lines.len().saturating_sub(1))).copied()),
+                reason,
+                baseline_anomalous,
+            }
+        })
+        .collect()
+}

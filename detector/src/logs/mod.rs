@@ -1,0 +1,20 @@
+//! Logs in the detector: `detector parse` ([`parse`]) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
+//! transition" baseline; `sessions.csv` and a session-level evaluation.
+//!
+//! `sessions.csv`: `session,anomalous,score,min_probability,events,first_anomalous_line,
+//! reason,baseline_anomalous`. `score` is the worst rank of an observed event (or of the
+//! session's end) among the model's predictions (1 = what the model found most likely; a
+//! template never seen in training counts as one past the last rank); `min_probability`
+//! the lowest probability the model gave one of them. A session is anomalous when its
+//! score exceeds `top_g` or its lowest probability is below `min_probability`.
+
+pub mod evaluate;
+pub mod judge;
+pub mod parse;
+mod run;
+pub mod sessions_csv;
+
+pub use evaluate::{SessionEvaluation, evaluate, render};
+pub use judge::{Input, Judged, judge, used_top_g};
+pub use run::{LogsInput, LogsJob, LogsSummary, detect_logs};
+pub use sessions_csv::write_sessions;
