@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::incident::{INCIDENT_KINDS, Incident};
-use crate::scenario::{Role, Scenario};
+use crate::incident::Incident;
+use crate::kinds::{INCIDENT_KINDS, Role};
+use crate::scenario::Scenario;
 use vigil_core::METRICS;
 use vigil_plot::{
     Buckets, Histogram, Panel, PlotError, Span, TimeChart, months, render_histograms,

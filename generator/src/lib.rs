@@ -4,11 +4,17 @@
 //! The flow: a [`Scenario`] is checked once; [`incident::plan`] places every incident up
 //! front; then [`generate`] simulates each host a day at a time (hosts in parallel, each
 //! with its own random streams) and writes rows in time order.
+//!
+//! Modules depend one way: [`kinds`] (roles, process and incident kinds) and [`rng`] depend
+//! on nothing here; [`schedule`] on `rng`; [`process`] on `kinds` and `schedule`;
+//! [`scenario`] on those; the simulation ([`incident`], [`logs`], [`charts`], [`host`],
+//! [`generate`]) on the scenario, never the reverse.
 
 pub mod charts;
 pub mod generate;
 pub mod host;
 pub mod incident;
+pub mod kinds;
 pub mod logs;
 pub mod process;
 pub mod rng;

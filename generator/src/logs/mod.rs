@@ -11,10 +11,10 @@ mod requests;
 
 use rand::RngExt;
 
-use crate::incident::{Effect, Incident, IncidentKind};
-use crate::process::ProcessKind;
+use crate::incident::{Effect, Incident};
+use crate::kinds::{IncidentKind, ProcessKind, Role};
 use crate::rng::Rng;
-use crate::scenario::{Role, Scenario};
+use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {

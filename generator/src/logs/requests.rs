@@ -5,8 +5,8 @@ use rand::RngExt;
 use rand_distr::{Distribution, Poisson};
 
 use super::{HostLogger, Level, METHODS_PATHS, StepContext, TABLES, service_component};
-use crate::incident::{Effect, Incident, IncidentKind};
-use crate::scenario::Role;
+use crate::incident::{Effect, Incident};
+use crate::kinds::{IncidentKind, Role};
 
 impl HostLogger {
     /// A sample of the web traffic: one session per request.

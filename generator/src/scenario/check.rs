@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Host, IncidentRule, IncidentSpec, Process, ProcessSpec, Role, Scenario, ScenarioError,
-    ScenarioFile,
+    Host, IncidentRule, IncidentSpec, Process, ProcessSpec, Scenario, ScenarioError, ScenarioFile,
 };
+use crate::kinds::Role;
 use crate::schedule::{Schedule, Timeline};
 use vigil_core::time::parse_timestamp;
 use vigil_core::{Duration, METRICS};

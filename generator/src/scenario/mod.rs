@@ -9,54 +9,17 @@ mod file;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 pub use file::{
     HostSpec, IncidentSpec, LogSpec, NoiseSpec, ProcessSpec, ScenarioFile, SplitSpec, Timestamp,
 };
 
-use crate::incident::IncidentKind;
-use crate::process::{ProcessKind, Profile};
+pub use crate::kinds::Role;
+use crate::kinds::{IncidentKind, ProcessKind, Profile};
 use crate::schedule::{Schedule, Timeline};
 use vigil_core::{Duration, Metric};
 
 /// The scenario every `generator` run without `--config` uses (also `data/scenarios/default.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../data/scenarios/default.toml");
-
-/// What a host does for the fleet; it picks baselines and default processes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Web,
-    Db,
-    Batch,
-    Cache,
-    Lb,
-}
-
-impl Role {
-    /// Baseline `[cpu, ram, disk, net_in, net_out]` and disk growth per day.
-    fn defaults(self) -> ([f64; 5], f64) {
-        match self {
-            Role::Web => ([6.0, 28.0, 30.0, 2.0, 4.0], 0.25),
-            Role::Db => ([8.0, 45.0, 45.0, 3.0, 3.0], 0.4),
-            Role::Batch => ([4.0, 22.0, 35.0, 1.0, 1.0], 0.3),
-            Role::Cache => ([5.0, 20.0, 15.0, 2.0, 2.0], 0.05),
-            Role::Lb => ([4.0, 18.0, 20.0, 6.0, 6.0], 0.1),
-        }
-    }
-
-    /// The role's main service: the process a `process_failure` takes down.
-    pub fn main_service(self) -> &'static str {
-        match self {
-            Role::Web => "nginx",
-            Role::Db => "postgres",
-            Role::Batch => "etl_worker",
-            Role::Cache => "redis",
-            Role::Lb => "haproxy",
-        }
-    }
-}
 
 /// A scenario file that could not be used, with the key at fault.
 #[derive(Debug, thiserror::Error)]

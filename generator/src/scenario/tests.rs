@@ -35,7 +35,7 @@ fn the_embedded_default_is_valid_and_uses_every_kind() {
     assert!(s.hosts.len() >= 5, "a fleet, not one host");
     let roles: std::collections::HashSet<_> = s.hosts.iter().map(|h| h.role).collect();
     assert!(roles.len() >= 4);
-    for kind in crate::process::PROCESS_KINDS {
+    for kind in crate::kinds::PROCESS_KINDS {
         assert!(
             s.processes
                 .iter()
@@ -43,7 +43,7 @@ fn the_embedded_default_is_valid_and_uses_every_kind() {
             "default scenario lacks {kind:?}"
         );
     }
-    for kind in crate::incident::INCIDENT_KINDS {
+    for kind in crate::kinds::INCIDENT_KINDS {
         assert!(
             s.incidents.iter().any(|i| i.kind == kind),
             "no {kind:?} rule"
