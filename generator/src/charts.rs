@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::Error;
 use crate::incident::Incident;
 use crate::kinds::{INCIDENT_KINDS, Role};
 use crate::scenario::Scenario;
@@ -117,7 +118,7 @@ pub fn render(
     scenario: &Scenario,
     hosts: &[HostCharts],
     incidents: &[Incident],
-) -> Result<Vec<PathBuf>, PlotError> {
+) -> Result<Vec<PathBuf>, Error> {
     let tl = &scenario.timeline;
     let mut written = Vec::new();
 

@@ -8,9 +8,11 @@
 //! Modules depend one way: [`kinds`] (roles, process and incident kinds) and [`rng`] depend
 //! on nothing here; [`schedule`] on `rng`; [`process`] on `kinds` and `schedule`;
 //! [`scenario`] on those; the simulation ([`incident`], [`logs`], [`charts`], [`host`],
-//! [`generate`]) on the scenario, never the reverse.
+//! [`generate`]) on the scenario, never the reverse. Every fallible function returns the one
+//! [`Error`].
 
 pub mod charts;
+mod error;
 pub mod generate;
 pub mod host;
 pub mod incident;
@@ -21,5 +23,6 @@ pub mod rng;
 pub mod scenario;
 pub mod schedule;
 
-pub use generate::{GenerateError, Options, Summary, generate, simulate};
-pub use scenario::{Overrides, Scenario, ScenarioError, ScenarioFile};
+pub use error::Error;
+pub use generate::{Options, Summary, generate, simulate};
+pub use scenario::{Overrides, Scenario, ScenarioFile};

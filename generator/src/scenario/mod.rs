@@ -13,6 +13,7 @@ pub use file::{
     HostSpec, IncidentSpec, LogSpec, NoiseSpec, ProcessSpec, ScenarioFile, SplitSpec, Timestamp,
 };
 
+use crate::Error;
 pub use crate::kinds::Role;
 use crate::kinds::{IncidentKind, ProcessKind, Profile};
 use crate::schedule::{Schedule, Timeline};
@@ -20,28 +21,6 @@ use vigil_core::{Duration, Metric};
 
 /// The scenario every `generator` run without `--config` uses (also `data/scenarios/default.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../data/scenarios/default.toml");
-
-/// A scenario file that could not be used, with the key at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    #[error("cannot read scenario {path}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("scenario {source_name}: {message}")]
-    Syntax {
-        source_name: String,
-        message: String,
-    },
-    #[error("scenario {source_name}: {key}: {message}")]
-    Invalid {
-        source_name: String,
-        key: String,
-        message: String,
-    },
-}
 
 /// One simulated host.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,16 +91,17 @@ pub struct Overrides {
 
 impl ScenarioFile {
     /// Parses TOML text; `source_name` names it in errors (a path, or "(embedded default)").
-    pub fn parse(text: &str, source_name: &str) -> Result<ScenarioFile, ScenarioError> {
-        toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+    pub fn parse(text: &str, source_name: &str) -> Result<ScenarioFile, Error> {
+        toml::from_str(text).map_err(|e: toml::de::Error| Error::Syntax {
             source_name: source_name.to_string(),
+            line: e.span().map(|s| line_of(text, s.start)),
             message: e.to_string().trim_end().to_string(),
         })
     }
 
-    pub fn read(path: &Path) -> Result<ScenarioFile, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: path.display().to_string(),
+    pub fn read(path: &Path) -> Result<ScenarioFile, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
             source,
         })?;
         ScenarioFile::parse(&text, &path.display().to_string())
@@ -161,9 +141,15 @@ impl ScenarioFile {
 
 impl Scenario {
     /// Checks `file` into a scenario; `source_name` names the file in errors.
-    pub fn from_file(file: ScenarioFile, source_name: &str) -> Result<Scenario, ScenarioError> {
+    pub fn from_file(file: ScenarioFile, source_name: &str) -> Result<Scenario, Error> {
         check::Checker { source_name }.check(file)
     }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    before.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[cfg(test)]
