@@ -98,14 +98,6 @@ pub struct HostLogger {
     sessions: Vec<SessionLabel>,
 }
 
-const METHODS_PATHS: [(&str, &str); 6] = [
-    ("GET", "/api/orders"),
-    ("GET", "/api/products"),
-    ("GET", "/api/users/profile"),
-    ("GET", "/static/app.js"),
-    ("POST", "/api/orders"),
-    ("POST", "/api/cart"),
-];
 const TABLES: [&str; 4] = ["orders", "products", "users", "carts"];
 
 impl HostLogger {
