@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::incident::{INCIDENT_KINDS, Incident};
-use crate::scenario::{Role, Scenario};
+use crate::Error;
+use crate::incident::Incident;
+use crate::kinds::{INCIDENT_KINDS, Role};
+use crate::scenario::Scenario;
 use vigil_core::METRICS;
 use vigil_plot::{
     Buckets, Histogram, Panel, PlotError, Span, TimeChart, months, render_histograms,
@@ -116,7 +118,7 @@ pub fn render(
     scenario: &Scenario,
     hosts: &[HostCharts],
     incidents: &[Incident],
-) -> Result<Vec<PathBuf>, PlotError> {
+) -> Result<Vec<PathBuf>, Error> {
     let tl = &scenario.timeline;
     let mut written = Vec::new();
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::Error;
 use crate::charts::{self, HostCharts};
 use crate::host::{ChunkOut, FleetNoise, HostSim};
 use crate::incident::{self, Incident};
@@ -18,20 +19,6 @@ use vigil_core::{AtomicFile, io::write_atomic};
 
 /// The header of `metrics.csv`.
 pub const METRICS_HEADER: &str = "timestamp,host,cpu,ram,disk,net_in,net_out,processes\n";
-
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    #[error("cannot write {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Labels(#[from] vigil_core::LabelError),
-    #[error(transparent)]
-    Plot(#[from] vigil_plot::PlotError),
-}
 
 /// How to write a dataset.
 #[derive(Debug, Clone)]
@@ -73,15 +60,15 @@ struct Part {
     sessions: Vec<SessionLabel>,
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> GenerateError + '_ {
-    move |source| GenerateError::Io {
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
         path: path.to_path_buf(),
         source,
     }
 }
 
 impl Part {
-    fn open(dir: PathBuf, first_step: usize, scenario: &Scenario) -> Result<Part, GenerateError> {
+    fn open(dir: PathBuf, first_step: usize, scenario: &Scenario) -> Result<Part, Error> {
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let open = |name: &str| {
             let p = dir.join(name);
@@ -116,7 +103,7 @@ impl Part {
 /// `session_labels.csv` in `out`. With one, the same files in `out/train/` (no incidents)
 /// and `out/test/`. Also `scenario.toml` (the effective scenario), `summary.json` and,
 /// when asked, the charts (by default in `out/charts/`).
-pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, GenerateError> {
+pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error> {
     let began = Instant::now();
     let tl = &scenario.timeline;
     let plan = incident::plan(scenario);
@@ -321,7 +308,7 @@ fn write_session_labels(
     path: &Path,
     sessions: &[SessionLabel],
     scenario: &Scenario,
-) -> Result<(), GenerateError> {
+) -> Result<(), Error> {
     let mut text = String::from("session,host,incident,kind\n");
     for s in sessions {
         text.push_str(&format!(

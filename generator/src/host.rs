@@ -3,9 +3,10 @@
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::charts::HostCharts;
-use crate::incident::{Effect, Incident, IncidentKind, combine};
+use crate::incident::{Effect, Incident, combine};
+use crate::kinds::{IncidentKind, ProcessKind, Profile, Shape};
 use crate::logs::{HostLogger, LogLine, SessionLabel, StepContext};
-use crate::process::{ProcessKind, Profile, Shape, diurnal_load, trapezoid};
+use crate::process::{diurnal_load, trapezoid};
 use crate::rng::{Rng, stream, tag};
 use crate::scenario::Scenario;
 use crate::schedule::{Run, weekday_of};

@@ -1,4 +1,5 @@
-//! Incidents: their kinds, their planning over the test period, and what they do to metrics.
+//! Incidents: their planning over the test period, and what they do to metrics (the kinds
+//! themselves are in [`crate::kinds`]).
 //!
 //! Every incident is planned before the simulation starts, with all its random parameters,
 //! and acts as an overlay on the values the host would have had. So an incident changes
@@ -8,107 +9,13 @@ use std::collections::VecDeque;
 
 use chrono::DateTime;
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
+pub use crate::kinds::{INCIDENT_KINDS, IncidentKind};
 use crate::rng::{Rng, stream, tag};
 use crate::scenario::{IncidentRule, Scenario};
 use vigil_core::{Label, Metric};
 
-/// What goes wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    /// CPU/RAM (or the named metrics) jump to near saturation, then fall back.
-    Spike,
-    /// The host goes down, then warms up: caches refill, RAM climbs back.
-    Restart,
-    /// The host's main service crashes and crash-loops: load and traffic collapse.
-    ProcessFailure,
-    /// RAM creeps up until the process is restarted at the end.
-    MemoryLeak,
-    /// A runaway writer fills the disk.
-    DiskFill,
-    /// The host is cut off: traffic falls to almost nothing.
-    NetworkPartition,
-    /// A hung process pins CPU at a flat plateau and stops serving.
-    StuckProcess,
-    /// The metrics agent freezes: values repeat exactly.
-    Flatline,
-    /// The metrics get several times noisier.
-    VarianceBurst,
-    /// A root host overloads; after a lag, every host depending on it degrades too.
-    CascadingFailure,
-}
-
-pub const INCIDENT_KINDS: [IncidentKind; 10] = [
-    IncidentKind::Spike,
-    IncidentKind::Restart,
-    IncidentKind::ProcessFailure,
-    IncidentKind::MemoryLeak,
-    IncidentKind::DiskFill,
-    IncidentKind::NetworkPartition,
-    IncidentKind::StuckProcess,
-    IncidentKind::Flatline,
-    IncidentKind::VarianceBurst,
-    IncidentKind::CascadingFailure,
-];
-
 use Metric::{Cpu, Disk, NetIn, NetOut, Ram};
-
-impl IncidentKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            IncidentKind::Spike => "spike",
-            IncidentKind::Restart => "restart",
-            IncidentKind::ProcessFailure => "process_failure",
-            IncidentKind::MemoryLeak => "memory_leak",
-            IncidentKind::DiskFill => "disk_fill",
-            IncidentKind::NetworkPartition => "network_partition",
-            IncidentKind::StuckProcess => "stuck_process",
-            IncidentKind::Flatline => "flatline",
-            IncidentKind::VarianceBurst => "variance_burst",
-            IncidentKind::CascadingFailure => "cascading_failure",
-        }
-    }
-
-    /// The metrics it touches (for a cascade, on the root host).
-    pub fn default_metrics(self) -> &'static [Metric] {
-        match self {
-            IncidentKind::Spike => &[Cpu, Ram],
-            IncidentKind::Restart | IncidentKind::ProcessFailure => &[Cpu, Ram, NetIn, NetOut],
-            IncidentKind::MemoryLeak => &[Ram],
-            IncidentKind::DiskFill => &[Disk],
-            IncidentKind::NetworkPartition => &[NetIn, NetOut],
-            IncidentKind::StuckProcess => &[Cpu, NetOut],
-            IncidentKind::Flatline => &[Cpu, Ram, Disk, NetIn, NetOut],
-            IncidentKind::VarianceBurst => &[Cpu, NetIn, NetOut],
-            IncidentKind::CascadingFailure => &[Cpu, Ram, NetOut],
-        }
-    }
-
-    pub fn metrics_configurable(self) -> bool {
-        matches!(
-            self,
-            IncidentKind::Spike | IncidentKind::Flatline | IncidentKind::VarianceBurst
-        )
-    }
-
-    pub fn default_duration(self) -> vigil_core::Duration {
-        let minutes = match self {
-            IncidentKind::Spike => 20,
-            IncidentKind::Restart => 30,
-            IncidentKind::ProcessFailure => 45,
-            IncidentKind::MemoryLeak => 360,
-            IncidentKind::DiskFill => 180,
-            IncidentKind::NetworkPartition => 30,
-            IncidentKind::StuckProcess => 60,
-            IncidentKind::Flatline => 120,
-            IncidentKind::VarianceBurst => 60,
-            IncidentKind::CascadingFailure => 60,
-        };
-        vigil_core::Duration::from_secs(minutes * 60).unwrap_or(vigil_core::Duration::HOUR)
-    }
-}
 
 /// The metrics a host hit by a cascade from upstream shows it on.
 pub const CASCADE_DEPENDENT_METRICS: [Metric; 3] = [Cpu, NetIn, NetOut];

@@ -1,76 +1,9 @@
-//! The kinds of process a host runs, and what each one costs while it runs.
+//! What a process does while it runs: each kind's default schedule, run length and
+//! resource profile, and the traffic curves that shape a run.
 
-use serde::{Deserialize, Serialize};
-
-use crate::scenario::Role;
+pub use crate::kinds::{PROCESS_KINDS, ProcessKind, Profile, Shape};
 use crate::schedule::{Schedule, TimeOfDay};
 use vigil_core::Duration;
-
-/// A kind of process, with a default schedule, run length and resource profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProcessKind {
-    /// Nightly backup: CPU, a staging area on disk, upload traffic.
-    Backup,
-    /// The web tier's request load, following the time of day and the weekday.
-    WebServer,
-    /// Periodic heavy analytics queries: RAM-hungry.
-    DatabaseQuery,
-    /// Weekly package update: disk heavy, downloads.
-    SystemUpdate,
-    /// Quiet periods that scale the host's continuous load down.
-    Idle,
-    /// Unscheduled but normal bursts of traffic.
-    TrafficBurst,
-    /// Daily restore test of last night's backup.
-    BackupVerification,
-    /// Weekly compression of old logs: frees some disk.
-    LogArchival,
-    /// Monthly cleanup: frees most of the disk grown since the last one.
-    DiskCleanup,
-    /// Periodic redistribution of connections across the pool.
-    LoadBalancer,
-    /// The always-on metrics agent: light and steady.
-    Monitoring,
-    /// Weekly bulk data move between stores.
-    DataMigration,
-    /// Nightly ETL batch job: CPU heavy.
-    BatchJob,
-    /// An in-memory cache: large steady RAM, traffic following the web load.
-    CacheServer,
-}
-
-/// How a run's intensity evolves over time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// Ramps up over the first tenth of the run and down over the last tenth.
-    Trapezoid,
-    /// Follows the fleet's daily and weekly traffic curve (continuous services).
-    Diurnal,
-    /// Constant.
-    Flat,
-}
-
-/// What a process adds to its host while it runs, at full intensity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Profile {
-    /// CPU percentage points.
-    pub cpu: f64,
-    /// RAM percentage points.
-    pub ram: f64,
-    /// Mbit/s.
-    pub net_in: f64,
-    pub net_out: f64,
-    /// Disk percentage points held while running (a staging area, grows with progress).
-    pub disk: f64,
-    /// Disk percentage points left behind by each run.
-    pub disk_keep: f64,
-    /// Fraction of the disk grown above the host's floor that each run frees.
-    pub disk_release: f64,
-    /// Multiplies the host's continuous load while running (idle periods), 1 = none.
-    pub load_scale: f64,
-    pub shape: Shape,
-}
 
 impl Profile {
     const ZERO: Profile = Profile {
@@ -86,24 +19,6 @@ impl Profile {
     };
 }
 
-/// All kinds, for documentation and tests.
-pub const PROCESS_KINDS: [ProcessKind; 14] = [
-    ProcessKind::Backup,
-    ProcessKind::WebServer,
-    ProcessKind::DatabaseQuery,
-    ProcessKind::SystemUpdate,
-    ProcessKind::Idle,
-    ProcessKind::TrafficBurst,
-    ProcessKind::BackupVerification,
-    ProcessKind::LogArchival,
-    ProcessKind::DiskCleanup,
-    ProcessKind::LoadBalancer,
-    ProcessKind::Monitoring,
-    ProcessKind::DataMigration,
-    ProcessKind::BatchJob,
-    ProcessKind::CacheServer,
-];
-
 fn at(h: u32, m: u32) -> TimeOfDay {
     TimeOfDay::new(h, m).unwrap_or_default()
 }
@@ -113,46 +28,7 @@ fn mins(m: i64) -> Duration {
 }
 
 impl ProcessKind {
-    /// The process name shown in `metrics.csv` and in log lines.
-    pub fn default_name(self) -> &'static str {
-        match self {
-            ProcessKind::Backup => "backup",
-            ProcessKind::WebServer => "nginx",
-            ProcessKind::DatabaseQuery => "analytics_query",
-            ProcessKind::SystemUpdate => "apt_update",
-            ProcessKind::Idle => "idle",
-            ProcessKind::TrafficBurst => "traffic_burst",
-            ProcessKind::BackupVerification => "backup_verify",
-            ProcessKind::LogArchival => "logrotate",
-            ProcessKind::DiskCleanup => "disk_cleanup",
-            ProcessKind::LoadBalancer => "lb_rebalance",
-            ProcessKind::Monitoring => "node_exporter",
-            ProcessKind::DataMigration => "data_migration",
-            ProcessKind::BatchJob => "etl_batch",
-            ProcessKind::CacheServer => "redis",
-        }
-    }
-
-    /// Roles that run this process when a scenario names neither hosts nor roles;
-    /// empty means every host.
-    pub fn default_roles(self) -> &'static [Role] {
-        match self {
-            ProcessKind::WebServer | ProcessKind::TrafficBurst => &[Role::Web],
-            ProcessKind::Backup | ProcessKind::DatabaseQuery | ProcessKind::BackupVerification => {
-                &[Role::Db]
-            }
-            ProcessKind::DataMigration => &[Role::Db, Role::Batch],
-            ProcessKind::BatchJob => &[Role::Batch],
-            ProcessKind::CacheServer => &[Role::Cache],
-            ProcessKind::LoadBalancer => &[Role::Lb],
-            ProcessKind::SystemUpdate
-            | ProcessKind::Idle
-            | ProcessKind::LogArchival
-            | ProcessKind::DiskCleanup
-            | ProcessKind::Monitoring => &[],
-        }
-    }
-
+    /// When runs start, unless the scenario gives a schedule.
     pub fn default_schedule(self) -> Schedule {
         let jitter = |m| Some(mins(m));
         match self {

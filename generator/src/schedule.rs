@@ -8,6 +8,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Error;
 use crate::rng::Rng;
 use vigil_core::Duration;
 
@@ -30,10 +31,12 @@ impl TimeOfDay {
 }
 
 impl FromStr for TimeOfDay {
-    type Err = String;
+    type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("expected a time of day like \"02:30\", found {s:?}");
+        let bad = || Error::TimeOfDay {
+            value: s.to_string(),
+        };
         let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
         let h = h.parse().map_err(|_| bad())?;
         let m = m.parse().map_err(|_| bad())?;
@@ -270,6 +273,22 @@ mod tests {
     fn expand(s: Schedule, days: i64, minutes: i64) -> Vec<Run> {
         let d = Duration::from_secs(minutes * 60).unwrap();
         s.expand(&timeline(days), d, 1.0, &mut stream(7, &[1]))
+    }
+
+    #[test]
+    fn times_of_day_round_trip_and_bad_ones_are_quoted() {
+        let t: TimeOfDay = " 02:30".parse().unwrap();
+        assert_eq!(
+            (t.second_of_day(), t.to_string()),
+            (9000, "02:30".to_string())
+        );
+        for bad in ["24:00", "2:60", "noon", "12"] {
+            let e = bad.parse::<TimeOfDay>().unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("expected a time of day like \"02:30\", found {bad:?}")
+            );
+        }
     }
 
     #[test]

@@ -3,8 +3,7 @@
 use rand::RngExt;
 
 use super::{HostLogger, JobState, Level, StepContext, TABLES};
-use crate::incident::IncidentKind;
-use crate::process::ProcessKind;
+use crate::kinds::{IncidentKind, ProcessKind};
 use crate::rng::Rng;
 
 impl HostLogger {

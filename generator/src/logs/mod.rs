@@ -11,10 +11,10 @@ mod requests;
 
 use rand::RngExt;
 
-use crate::incident::{Effect, Incident, IncidentKind};
-use crate::process::ProcessKind;
+use crate::incident::{Effect, Incident};
+use crate::kinds::{IncidentKind, ProcessKind, Role};
 use crate::rng::Rng;
-use crate::scenario::{Role, Scenario};
+use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -98,14 +98,6 @@ pub struct HostLogger {
     sessions: Vec<SessionLabel>,
 }
 
-const METHODS_PATHS: [(&str, &str); 6] = [
-    ("GET", "/api/orders"),
-    ("GET", "/api/products"),
-    ("GET", "/api/users/profile"),
-    ("GET", "/static/app.js"),
-    ("POST", "/api/orders"),
-    ("POST", "/api/cart"),
-];
 const TABLES: [&str; 4] = ["orders", "products", "users", "carts"];
 
 impl HostLogger {

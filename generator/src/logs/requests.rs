@@ -4,9 +4,36 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Poisson};
 
-use super::{HostLogger, Level, METHODS_PATHS, StepContext, TABLES, service_component};
-use crate::incident::{Effect, Incident, IncidentKind};
-use crate::scenario::Role;
+use std::fmt;
+
+use super::{HostLogger, Level, StepContext, TABLES, service_component};
+use crate::incident::{Effect, Incident};
+use crate::kinds::{IncidentKind, Role};
+
+/// The method of a logged request: a `Post` writes to the database, a `Get` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        })
+    }
+}
+
+const METHODS_PATHS: [(Method, &str); 6] = [
+    (Method::Get, "/api/orders"),
+    (Method::Get, "/api/products"),
+    (Method::Get, "/api/users/profile"),
+    (Method::Get, "/static/app.js"),
+    (Method::Post, "/api/orders"),
+    (Method::Post, "/api/cart"),
+];
 
 impl HostLogger {
     /// A sample of the web traffic: one session per request.
@@ -32,7 +59,7 @@ impl HostLogger {
             self.rng.random_range(2..250)
         );
         let r = Request {
-            write: method == "POST",
+            write: method == Method::Post,
             flow: self.rng.random(),
             u: self.rng.random(),
             user: self.rng.random_range(1000..9999),
@@ -328,5 +355,22 @@ impl Request {
             Some(&self.id),
             format!("{} {message}", self.id),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_log_as_http_writes_them() {
+        assert_eq!(Method::Get.to_string(), "GET");
+        assert_eq!(Method::Post.to_string(), "POST");
+        let posts: Vec<&str> = METHODS_PATHS
+            .iter()
+            .filter(|(m, _)| *m == Method::Post)
+            .map(|(_, p)| *p)
+            .collect();
+        assert_eq!(posts, ["/api/orders", "/api/cart"]);
     }
 }

@@ -5,10 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    Host, IncidentRule, IncidentSpec, Process, ProcessSpec, Role, Scenario, ScenarioError,
-    ScenarioFile,
-};
+use super::{Host, IncidentRule, IncidentSpec, Process, ProcessSpec, Scenario, ScenarioFile};
+use crate::Error;
+use crate::kinds::Role;
 use crate::schedule::{Schedule, Timeline};
 use vigil_core::time::parse_timestamp;
 use vigil_core::{Duration, METRICS};
@@ -21,15 +20,15 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid {
             source_name: self.source_name.to_string(),
             key: key.into(),
             message: message.into(),
         }
     }
 
-    pub(super) fn check(&self, file: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    pub(super) fn check(&self, file: ScenarioFile) -> Result<Scenario, Error> {
         let start =
             parse_timestamp(&file.start.text()).map_err(|e| self.err("start", e.to_string()))?;
         let timeline = self.timeline(&file, start)?;
@@ -90,11 +89,7 @@ impl Checker<'_> {
         })
     }
 
-    fn timeline(
-        &self,
-        file: &ScenarioFile,
-        start: DateTime<Utc>,
-    ) -> Result<Timeline, ScenarioError> {
+    fn timeline(&self, file: &ScenarioFile, start: DateTime<Utc>) -> Result<Timeline, Error> {
         let interval = file.interval.secs();
         if interval > file.duration.secs() {
             return Err(self.err(
@@ -118,7 +113,7 @@ impl Checker<'_> {
         })
     }
 
-    fn hosts(&self, file: &ScenarioFile) -> Result<(Vec<Host>, Groups), ScenarioError> {
+    fn hosts(&self, file: &ScenarioFile) -> Result<(Vec<Host>, Groups), Error> {
         if file.hosts.is_empty() {
             return Err(self.err("hosts", "expected at least one [[hosts]] table"));
         }
@@ -205,12 +200,7 @@ impl Checker<'_> {
         Ok((hosts, groups))
     }
 
-    fn process(
-        &self,
-        i: usize,
-        spec: &ProcessSpec,
-        sel: &Selector,
-    ) -> Result<Process, ScenarioError> {
+    fn process(&self, i: usize, spec: &ProcessSpec, sel: &Selector) -> Result<Process, Error> {
         let key = |field: &str| format!("processes[{i}].{field}");
         let hosts = sel
             .select(spec.kind.default_roles(), &spec.hosts, &spec.roles)
@@ -267,7 +257,7 @@ impl Checker<'_> {
         })
     }
 
-    fn schedule(&self, key: &str, s: &Schedule) -> Result<(), ScenarioError> {
+    fn schedule(&self, key: &str, s: &Schedule) -> Result<(), Error> {
         match *s {
             Schedule::Monthly { day, .. } if !(1..=28).contains(&day) => Err(self.err(
                 format!("{key}.day"),
@@ -289,7 +279,7 @@ impl Checker<'_> {
         sel: &Selector,
         timeline: &Timeline,
         train_steps: Option<usize>,
-    ) -> Result<IncidentRule, ScenarioError> {
+    ) -> Result<IncidentRule, Error> {
         let key = |field: &str| format!("incidents[{i}].{field}");
         let probability = spec.probability.unwrap_or(0.0);
         self.fraction(&key("probability"), probability)?;
@@ -371,7 +361,7 @@ impl Checker<'_> {
         })
     }
 
-    fn fraction(&self, key: &str, v: f64) -> Result<(), ScenarioError> {
+    fn fraction(&self, key: &str, v: f64) -> Result<(), Error> {
         if (0.0..=1.0).contains(&v) {
             Ok(())
         } else {
@@ -379,7 +369,7 @@ impl Checker<'_> {
         }
     }
 
-    fn non_negative(&self, key: &str, v: f64) -> Result<(), ScenarioError> {
+    fn non_negative(&self, key: &str, v: f64) -> Result<(), Error> {
         if v.is_finite() && v >= 0.0 {
             Ok(())
         } else {

@@ -2,9 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::incident::IncidentKind;
-use crate::process::ProcessKind;
-use crate::scenario::Role;
+use crate::kinds::{IncidentKind, ProcessKind, Role};
 use crate::schedule::Schedule;
 use vigil_core::{Duration, Metric};
 

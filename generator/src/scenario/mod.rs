@@ -9,76 +9,18 @@ mod file;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 pub use file::{
     HostSpec, IncidentSpec, LogSpec, NoiseSpec, ProcessSpec, ScenarioFile, SplitSpec, Timestamp,
 };
 
-use crate::incident::IncidentKind;
-use crate::process::{ProcessKind, Profile};
+use crate::Error;
+pub use crate::kinds::Role;
+use crate::kinds::{IncidentKind, ProcessKind, Profile};
 use crate::schedule::{Schedule, Timeline};
 use vigil_core::{Duration, Metric};
 
 /// The scenario every `generator` run without `--config` uses (also `data/scenarios/default.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../data/scenarios/default.toml");
-
-/// What a host does for the fleet; it picks baselines and default processes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Web,
-    Db,
-    Batch,
-    Cache,
-    Lb,
-}
-
-impl Role {
-    /// Baseline `[cpu, ram, disk, net_in, net_out]` and disk growth per day.
-    fn defaults(self) -> ([f64; 5], f64) {
-        match self {
-            Role::Web => ([6.0, 28.0, 30.0, 2.0, 4.0], 0.25),
-            Role::Db => ([8.0, 45.0, 45.0, 3.0, 3.0], 0.4),
-            Role::Batch => ([4.0, 22.0, 35.0, 1.0, 1.0], 0.3),
-            Role::Cache => ([5.0, 20.0, 15.0, 2.0, 2.0], 0.05),
-            Role::Lb => ([4.0, 18.0, 20.0, 6.0, 6.0], 0.1),
-        }
-    }
-
-    /// The role's main service: the process a `process_failure` takes down.
-    pub fn main_service(self) -> &'static str {
-        match self {
-            Role::Web => "nginx",
-            Role::Db => "postgres",
-            Role::Batch => "etl_worker",
-            Role::Cache => "redis",
-            Role::Lb => "haproxy",
-        }
-    }
-}
-
-/// A scenario file that could not be used, with the key at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    #[error("cannot read scenario {path}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("scenario {source_name}: {message}")]
-    Syntax {
-        source_name: String,
-        message: String,
-    },
-    #[error("scenario {source_name}: {key}: {message}")]
-    Invalid {
-        source_name: String,
-        key: String,
-        message: String,
-    },
-}
 
 /// One simulated host.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,16 +91,17 @@ pub struct Overrides {
 
 impl ScenarioFile {
     /// Parses TOML text; `source_name` names it in errors (a path, or "(embedded default)").
-    pub fn parse(text: &str, source_name: &str) -> Result<ScenarioFile, ScenarioError> {
-        toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+    pub fn parse(text: &str, source_name: &str) -> Result<ScenarioFile, Error> {
+        toml::from_str(text).map_err(|e: toml::de::Error| Error::Syntax {
             source_name: source_name.to_string(),
+            line: e.span().map(|s| line_of(text, s.start)),
             message: e.to_string().trim_end().to_string(),
         })
     }
 
-    pub fn read(path: &Path) -> Result<ScenarioFile, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: path.display().to_string(),
+    pub fn read(path: &Path) -> Result<ScenarioFile, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
             source,
         })?;
         ScenarioFile::parse(&text, &path.display().to_string())
@@ -198,9 +141,15 @@ impl ScenarioFile {
 
 impl Scenario {
     /// Checks `file` into a scenario; `source_name` names the file in errors.
-    pub fn from_file(file: ScenarioFile, source_name: &str) -> Result<Scenario, ScenarioError> {
+    pub fn from_file(file: ScenarioFile, source_name: &str) -> Result<Scenario, Error> {
         check::Checker { source_name }.check(file)
     }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    before.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ name = "db-1"
 role = "db"
 "#;
 
-fn check(text: &str) -> Result<Scenario, ScenarioError> {
+fn check(text: &str) -> Result<Scenario, Error> {
     let file = ScenarioFile::parse(text, "test.toml")?;
     Scenario::from_file(file, "test.toml")
 }
@@ -35,7 +35,7 @@ fn the_embedded_default_is_valid_and_uses_every_kind() {
     assert!(s.hosts.len() >= 5, "a fleet, not one host");
     let roles: std::collections::HashSet<_> = s.hosts.iter().map(|h| h.role).collect();
     assert!(roles.len() >= 4);
-    for kind in crate::process::PROCESS_KINDS {
+    for kind in crate::kinds::PROCESS_KINDS {
         assert!(
             s.processes
                 .iter()
@@ -43,7 +43,7 @@ fn the_embedded_default_is_valid_and_uses_every_kind() {
             "default scenario lacks {kind:?}"
         );
     }
-    for kind in crate::incident::INCIDENT_KINDS {
+    for kind in crate::kinds::INCIDENT_KINDS {
         assert!(
             s.incidents.iter().any(|i| i.kind == kind),
             "no {kind:?} rule"
@@ -166,4 +166,46 @@ fn overrides_replace_the_file_values() {
     );
     // The effective file round-trips through TOML.
     assert_eq!(ScenarioFile::parse(&file.to_toml(), "echo").unwrap(), file);
+}
+
+#[test]
+fn errors_carry_the_line_or_the_key_at_fault() {
+    let text = format!("{MINIMAL}\n[noise]\nlevle = 2.0\n");
+    match check(&text) {
+        Err(Error::Syntax {
+            source_name,
+            line: Some(line),
+            ..
+        }) => {
+            assert_eq!(source_name, "test.toml");
+            assert_eq!(
+                text.lines().nth(line - 1),
+                Some("levle = 2.0"),
+                "line {line}"
+            );
+        }
+        other => panic!("expected a syntax error with a line, got {other:?}"),
+    }
+    match check(&MINIMAL.replace("count = 2", "count = 0")) {
+        Err(Error::Invalid { key, message, .. }) => {
+            assert_eq!(key, "hosts[0].count");
+            assert_eq!(message, "expected at least 1, found 0");
+        }
+        other => panic!("expected an invalid value, got {other:?}"),
+    }
+    let missing = std::path::Path::new("/nonexistent/vigil/scenario.toml");
+    match ScenarioFile::read(missing) {
+        Err(e @ Error::ReadScenario { .. }) => assert_eq!(
+            e.to_string(),
+            "cannot read scenario /nonexistent/vigil/scenario.toml"
+        ),
+        other => panic!("expected a read error, got {other:?}"),
+    }
+}
+
+#[test]
+fn line_of_counts_from_one() {
+    assert_eq!(line_of("a\nb\nc", 0), 1);
+    assert_eq!(line_of("a\nb\nc", 2), 2);
+    assert_eq!(line_of("a\nb\nc", 99), 3, "past the end: the last line");
 }
