@@ -10,7 +10,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-run() { cargo run --release --quiet --bin "$@"; }
+# One build serves both README commands: `cargo build --tests` compiles exactly the units
+# `cargo test --release --workspace` does (dev-dependencies change the features of shared
+# dependencies such as crossbeam and bitflags, and with them burn's hash), so running the
+# tests after the pipeline, or the pipeline after the tests, compiles nothing twice.
+cargo build --release --workspace --tests
+target="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')}"
+run() {
+  local program=$1
+  shift
+  [[ ${1:-} == -- ]] && shift
+  "$target/release/$program" "$@"
+}
 
 run generator -- --out data/generated --charts-dir charts/generator "$@"
 run trainer -- metrics --input data/generated/train/metrics.csv --model models/metrics --force
