@@ -1,0 +1,232 @@
+//! The alarm state machine of one group and one detector (model or baseline): rows above
+//! the threshold open a stretch, which is confirmed after `min_duration` of them; up to
+//! `merge_gap` quiet rows may separate two parts of one stretch; a row's decision is made
+//! as soon as it can no longer change.
+
+use super::Options;
+use crate::explain::MetricStats;
+
+/// An open anomalous stretch.
+pub(super) struct Open {
+    pub(super) pending: Vec<u64>,
+    pub(super) quiet: Vec<u64>,
+    pub(super) above: usize,
+    pub(super) confirmed: bool,
+    pub(super) start: i64,
+    pub(super) last_above: i64,
+    pub(super) peak_score: f32,
+    pub(super) peak_time: i64,
+    pub(super) stats: Vec<MetricStats>,
+}
+
+/// One alarm logic (model or baseline) of one group.
+pub(super) struct Alarm {
+    pub(super) open: Option<Open>,
+    /// Or-ed into the sequence numbers of its decisions: 0 or [`BASELINE_TAG`].
+    pub(super) tag: u64,
+}
+
+/// A decision on a row: (sequence number, anomalous).
+pub(super) type Decisions = Vec<(u64, bool)>;
+
+impl Alarm {
+    pub(super) fn new(tag: u64) -> Alarm {
+        Alarm { open: None, tag }
+    }
+
+    /// Feeds one scored row; returns a closed, confirmed stretch when this row ends one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn push(
+        &mut self,
+        seq: u64,
+        time: i64,
+        above: bool,
+        score: f32,
+        row: Option<(&[f32], &[f32])>,
+        make_stats: impl FnOnce() -> Vec<MetricStats>,
+        options: &Options,
+        out: &mut Decisions,
+    ) -> Option<Open> {
+        let seq = seq | self.tag;
+        if above {
+            let o = self.open.get_or_insert_with(|| Open {
+                pending: Vec::new(),
+                quiet: Vec::new(),
+                above: 0,
+                confirmed: false,
+                start: time,
+                last_above: time,
+                peak_score: f32::NEG_INFINITY,
+                peak_time: time,
+                stats: make_stats(),
+            });
+            let quiet = std::mem::take(&mut o.quiet);
+            if o.confirmed {
+                out.extend(quiet.iter().map(|&q| (q, true)));
+                out.push((seq, true));
+            } else {
+                o.pending.extend(quiet);
+                o.pending.push(seq);
+            }
+            if let Some((values, shares)) = row {
+                let i = o.above as f64;
+                for ((s, &v), &sh) in o.stats.iter_mut().zip(values).zip(shares) {
+                    s.push(i, f64::from(v), f64::from(sh));
+                }
+            }
+            o.above += 1;
+            o.last_above = time;
+            if score > o.peak_score {
+                o.peak_score = score;
+                o.peak_time = time;
+            }
+            if !o.confirmed && o.above >= options.min_duration.max(1) {
+                o.confirmed = true;
+                out.extend(o.pending.drain(..).map(|p| (p, true)));
+            }
+            None
+        } else {
+            match &mut self.open {
+                None => {
+                    out.push((seq, false));
+                    None
+                }
+                Some(o) if o.quiet.len() < options.merge_gap => {
+                    o.quiet.push(seq);
+                    None
+                }
+                Some(_) => {
+                    out.push((seq, false));
+                    self.close(out)
+                }
+            }
+        }
+    }
+
+    /// Ends the open stretch (a gap, the end of the data); returns it when confirmed.
+    pub(super) fn close(&mut self, out: &mut Decisions) -> Option<Open> {
+        let mut o = self.open.take()?;
+        out.extend(o.quiet.drain(..).map(|q| (q, false)));
+        if o.confirmed {
+            Some(o)
+        } else {
+            out.extend(o.pending.drain(..).map(|p| (p, false)));
+            None
+        }
+    }
+}
+
+/// Marks a baseline decision in [`Decisions`].
+pub(super) const BASELINE_TAG: u64 = 1 << 63;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(min_duration: usize, merge_gap: usize) -> Options {
+        Options {
+            min_duration,
+            merge_gap,
+            ..Options::default()
+        }
+    }
+
+    /// Feeds `above` flags (one row a minute, score = 1 + index) through an alarm; returns
+    /// the decisions in the order they were made and the stretches it closed.
+    fn run(alarm: &mut Alarm, above: &[bool], o: &Options) -> (Decisions, Vec<Open>) {
+        let mut out = Decisions::new();
+        let mut closed = Vec::new();
+        for (i, &a) in above.iter().enumerate() {
+            let t = i as i64 * 60;
+            closed.extend(alarm.push(i as u64, t, a, 1.0 + i as f32, None, Vec::new, o, &mut out));
+        }
+        closed.extend(alarm.close(&mut out));
+        (out, closed)
+    }
+
+    fn flags(d: &Decisions) -> Vec<bool> {
+        let mut d = d.clone();
+        d.sort();
+        d.into_iter().map(|(_, a)| a).collect()
+    }
+
+    #[test]
+    fn a_stretch_shorter_than_min_duration_never_alarms() {
+        let mut a = Alarm::new(0);
+        let (out, closed) = run(&mut a, &[false, true, true, false, false], &options(3, 0));
+        assert_eq!(flags(&out), vec![false; 5]);
+        assert!(closed.is_empty());
+        assert!(a.open.is_none());
+    }
+
+    #[test]
+    fn confirmation_backdates_the_stretch_to_its_first_row() {
+        let mut a = Alarm::new(0);
+        let o = options(3, 0);
+        let mut out = Decisions::new();
+        for (i, above) in [true, true].into_iter().enumerate() {
+            assert!(
+                a.push(
+                    i as u64,
+                    i as i64 * 60,
+                    above,
+                    2.0,
+                    None,
+                    Vec::new,
+                    &o,
+                    &mut out
+                )
+                .is_none()
+            );
+        }
+        assert!(
+            out.is_empty(),
+            "undecided until confirmed or broken: {out:?}"
+        );
+        a.push(2, 120, true, 5.0, None, Vec::new, &o, &mut out);
+        assert_eq!(out, vec![(0, true), (1, true), (2, true)]);
+        let closed = a
+            .push(3, 180, false, 0.1, None, Vec::new, &o, &mut out)
+            .unwrap();
+        assert_eq!((closed.start, closed.last_above, closed.above), (0, 120, 3));
+        assert_eq!((closed.peak_score, closed.peak_time), (5.0, 120));
+        assert_eq!(out.last(), Some(&(3, false)));
+    }
+
+    #[test]
+    fn quiet_rows_within_the_merge_gap_join_the_stretch() {
+        let mut a = Alarm::new(0);
+        let above = [true, true, false, false, true, false, false, false, true];
+        let (out, closed) = run(&mut a, &above, &options(2, 2));
+        // Rows 2-3 sit between two parts of one stretch; 5-7 are more than the gap, so the
+        // stretch ends at row 4 and row 8 alone is too short to alarm.
+        assert_eq!(
+            flags(&out),
+            vec![true, true, true, true, true, false, false, false, false]
+        );
+        assert_eq!(closed.len(), 1);
+        assert_eq!((closed[0].start, closed[0].last_above), (0, 240));
+        assert_eq!(out.len(), above.len(), "every row decided exactly once");
+    }
+
+    #[test]
+    fn the_end_of_the_data_closes_a_confirmed_stretch() {
+        let mut a = Alarm::new(0);
+        let (out, closed) = run(&mut a, &[false, true, true, false], &options(2, 5));
+        assert_eq!(flags(&out), vec![false, true, true, false]);
+        assert_eq!(closed.len(), 1);
+    }
+
+    #[test]
+    fn the_baseline_tags_its_decisions() {
+        let mut a = Alarm::new(BASELINE_TAG);
+        let (out, _) = run(&mut a, &[false, true], &options(1, 0));
+        assert!(out.iter().all(|(seq, _)| seq & BASELINE_TAG != 0));
+        assert_eq!(
+            out.iter()
+                .map(|(s, _)| s & !BASELINE_TAG)
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+    }
+}

@@ -1,0 +1,339 @@
+//! From parsed rows to decisions: each row joins its group's ring, complete windows are
+//! scored a block at a time on all cores, and scored rows go through smoothing, the
+//! threshold and the alarm logic in input order.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::alarm::{BASELINE_TAG, Decisions, Open};
+use super::*;
+use crate::explain::{explain, top_metrics};
+use vigil_core::score::point_score;
+use vigil_model::batch::Batch;
+use vigil_model::scoring::point_errors;
+
+impl Detector<'_> {
+    /// Takes one parsed row.
+    pub(super) fn push(
+        &mut self,
+        path: &Path,
+        line: u64,
+        group: &str,
+        time: i64,
+        raw: &[f32],
+        sink: &mut dyn Sink,
+    ) -> Result<(), Error> {
+        let g = self.group(path, line, group)?;
+        let step = self.model.data.step;
+        let (w, need) = (self.width, self.need);
+        let seq = self.front_seq + self.queue.len() as u64;
+        let mut restart = false;
+        let mut merged = false;
+        {
+            let grp = &mut self.groups[g];
+            if let Some(last) = grp.last_time {
+                if time < last {
+                    let message = format!(
+                        "time {} is before the previous row of {:?} ({}): a host's rows must be in time order",
+                        vigil_core::time::rfc3339(time),
+                        grp.name,
+                        vigil_core::time::rfc3339(last)
+                    );
+                    return self.bad_line(path, line, message);
+                }
+                if grp.deltas.len() < STEP_SAMPLE && time > last {
+                    grp.deltas.push(time - last);
+                }
+            }
+            grp.last_time = Some(time.max(grp.last_time.unwrap_or(time)));
+        }
+        if self.groups[g].deltas.len() == STEP_SAMPLE {
+            self.check_step(path, g)?;
+        }
+        let mut scaled = raw.to_vec();
+        self.model.data.scaler.transform(&mut scaled);
+        let grp = &mut self.groups[g];
+        match grp.last_grid {
+            None => {
+                grp.last_grid = Some(time);
+                restart = true;
+            }
+            Some(last) => {
+                let k = ((time - last) as f64 / step as f64).round() as i64;
+                if k == 0 {
+                    merged = true;
+                } else if (k - 1) as usize > self.options.max_fill {
+                    grp.ring.clear();
+                    grp.last_grid = Some(time);
+                    restart = true;
+                    self.report.restarts += 1;
+                } else {
+                    // Interpolate the missing steps between the ring's newest row and this one.
+                    let prev: Vec<f32> = grp.ring.iter().rev().take(w).rev().copied().collect();
+                    for j in 1..k {
+                        let f = j as f32 / k as f32;
+                        for (c, &x) in scaled.iter().enumerate() {
+                            let p = prev.get(c).copied().unwrap_or(x);
+                            grp.ring.push_back(p + f * (x - p));
+                        }
+                        self.report.filled_steps += 1;
+                    }
+                    grp.last_grid = Some(last + k * step);
+                }
+            }
+        }
+        let mut windowed = false;
+        if !merged {
+            grp.ring.extend(scaled.iter().copied());
+            let keep = need * w;
+            if grp.ring.len() > keep {
+                let extra = grp.ring.len() - keep;
+                grp.ring.drain(..extra);
+            }
+            if grp.ring.len() == keep {
+                windowed = true;
+                let (a, b) = grp.ring.as_slices();
+                self.block_values.extend_from_slice(a);
+                self.block_values.extend_from_slice(b);
+                // A multi-step forecaster's later horizon is padding: only the first
+                // predicted step is scored.
+                for _ in need..self.spec.span() {
+                    self.block_values.extend_from_slice(&scaled);
+                }
+                self.block_targets.push(seq);
+            }
+        }
+        let mut z2 = vec![0f32; w];
+        self.model.baseline.z2(group, time, raw, &mut z2);
+        self.report.rows += 1;
+        if merged {
+            self.report.merged += 1;
+        } else if !windowed {
+            self.report.warm_up += 1;
+        }
+        self.queue.push_back(Slot {
+            group: g,
+            row: Row {
+                line,
+                time,
+                values: raw.to_vec(),
+                scored: false,
+                score: 0.0,
+                shares: vec![0.0; w],
+                anomaly: false,
+                baseline_score: 0.0,
+                baseline_anomaly: false,
+            },
+            errors: Vec::new(),
+            z2,
+            restart,
+            model: None,
+            baseline: None,
+        });
+        if self.block_targets.len() >= self.options.block.max(1) {
+            self.flush(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Scores the block, runs the alarm logic over every waiting row and writes out the
+    /// decided ones.
+    pub(super) fn flush(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
+        self.score_block();
+        self.decide(sink)?;
+        self.drain(sink)?;
+        while self.queue.len() > MAX_WAITING {
+            let g = self.queue[0].group;
+            let mut out = Decisions::new();
+            self.close_group(g, &mut out, sink)?;
+            self.drain(sink)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn score_block(&mut self) {
+        if self.block_targets.is_empty() {
+            return;
+        }
+        let per_window = self.spec.span() * self.width;
+        let chunk = self.options.batch.max(1) * per_window;
+        let net = &self.model.network;
+        let device = self.model.config.backend.device();
+        let (spec, width) = (self.spec, self.width);
+        let errors: Vec<Vec<f32>> = self
+            .block_values
+            .par_chunks(chunk)
+            .map(|values| {
+                let batch = Batch::from_values(values.to_vec(), &spec, width, &device);
+                point_errors(net, &batch)
+            })
+            .collect();
+        let flat: Vec<f32> = errors.into_iter().flatten().collect();
+        for (seq, e) in self.block_targets.iter().zip(flat.chunks_exact(width)) {
+            let slot = &mut self.queue[(seq - self.front_seq) as usize];
+            slot.errors = e.to_vec();
+        }
+        self.block_values.clear();
+        self.block_targets.clear();
+    }
+
+    /// The alarm logic over rows not yet through it (all of them scored or unscorable).
+    pub(super) fn decide(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
+        let model_threshold = self.calibration.model.value as f32;
+        let base_threshold = self.calibration.baseline.value as f32;
+        let means = &self.model.validation.column_means;
+        let base_means = &self.model.validation.baseline_column_means;
+        let w = self.width;
+        let mut out = Decisions::new();
+        let mut base_shares = vec![0f32; w];
+        while self.decided_upto < self.front_seq + self.queue.len() as u64 {
+            let seq = self.decided_upto;
+            self.decided_upto += 1;
+            let i = (seq - self.front_seq) as usize;
+            let g = self.queue[i].group;
+            if self.queue[i].restart {
+                self.close_group(g, &mut out, sink)?;
+            }
+            let slot = &mut self.queue[i];
+            let grp = &mut self.groups[g];
+            if slot.errors.is_empty() {
+                slot.model = Some(false);
+                slot.baseline = Some(false);
+                continue;
+            }
+            let row = &mut slot.row;
+            row.scored = true;
+            self.report.scored += 1;
+            let raw_score = point_score(&slot.errors, means, &mut row.shares);
+            row.score = grp.smooth_model.push(raw_score);
+            let b = point_score(&slot.z2, base_means, &mut base_shares);
+            row.baseline_score = grp.smooth_baseline.push(b);
+            if grp.last_values == row.values {
+                grp.repeated += 1;
+            } else {
+                grp.repeated = 0;
+                grp.last_values.clone_from(&row.values);
+            }
+            // One series repeating is common (a count at zero, a quantised gauge); all of
+            // several repeating exactly is a frozen source.
+            let frozen = w >= 2
+                && self.options.frozen_steps > 0
+                && grp.repeated >= self.options.frozen_steps;
+            let above = row.score > model_threshold || frozen;
+            let columns = &self.model.data.columns;
+            let scaler = &self.model.data.scaler;
+            let recent = &grp.recent;
+            let make_stats = || {
+                let n = recent.len() / w.max(1);
+                (0..w)
+                    .map(|c| {
+                        let xs = recent.iter().skip(c).step_by(w).map(|&x| f64::from(x));
+                        let mean = xs.clone().sum::<f64>() / n.max(1) as f64;
+                        let var = xs.map(|x| (x - mean).powi(2)).sum::<f64>() / n.max(1) as f64;
+                        let (mean, std) = if n == 0 {
+                            (scaler.mean[c], scaler.scale[c])
+                        } else {
+                            (mean, var.sqrt())
+                        };
+                        MetricStats::new(&columns[c], mean, std, scaler.scale[c])
+                    })
+                    .collect()
+            };
+            let closed = grp.model.push(
+                seq,
+                row.time,
+                above,
+                row.score,
+                Some((&row.values, &row.shares)),
+                make_stats,
+                self.options,
+                &mut out,
+            );
+            if !above && grp.model.open.is_none() {
+                grp.recent.extend(row.values.iter().copied());
+                let keep = REFERENCE_ROWS * w;
+                if grp.recent.len() > keep {
+                    let extra = grp.recent.len() - keep;
+                    grp.recent.drain(..extra);
+                }
+            }
+            let base_above = row.baseline_score > base_threshold || frozen;
+            let _ = grp.baseline.push(
+                seq,
+                row.time,
+                base_above,
+                row.baseline_score,
+                None,
+                Vec::new,
+                self.options,
+                &mut out,
+            );
+            self.apply(&mut out);
+            if let Some(o) = closed {
+                self.emit(g, o, sink)?;
+            }
+        }
+        self.apply(&mut out);
+        Ok(())
+    }
+
+    /// Applies the decisions collected so far; baseline ones carry [`BASELINE_TAG`].
+    pub(super) fn apply(&mut self, out: &mut Decisions) {
+        for &(seq, flag) in out.iter() {
+            let base = seq & BASELINE_TAG != 0;
+            let seq = seq & !BASELINE_TAG;
+            if seq < self.front_seq {
+                continue;
+            }
+            if let Some(slot) = self.queue.get_mut((seq - self.front_seq) as usize) {
+                if base {
+                    slot.baseline = Some(flag);
+                } else {
+                    slot.model = Some(flag);
+                }
+            }
+        }
+        out.clear();
+    }
+
+    pub(super) fn close_group(
+        &mut self,
+        g: usize,
+        out: &mut Decisions,
+        sink: &mut dyn Sink,
+    ) -> Result<(), Error> {
+        let grp = &mut self.groups[g];
+        grp.smooth_model.reset();
+        grp.smooth_baseline.reset();
+        grp.repeated = 0;
+        grp.last_values.clear();
+        let closed = grp.model.close(out);
+        grp.baseline.close(out);
+        self.apply(out);
+        if let Some(o) = closed {
+            self.emit(g, o, sink)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn emit(&mut self, g: usize, o: Open, sink: &mut dyn Sink) -> Result<(), Error> {
+        let step = self.model.data.step;
+        let host = &self.groups[g].name;
+        let top = top_metrics(&o.stats);
+        let end = o.last_above + step;
+        let anomaly = Anomaly {
+            host: host.clone(),
+            start: o.start,
+            end,
+            peak_time: o.peak_time,
+            peak_score: o.peak_score,
+            threshold: self.calibration.model.value as f32,
+            points: o.above,
+            top_metrics: top.iter().map(|&i| o.stats[i].name.clone()).collect(),
+            explanation: explain(&o.stats, &top, host, end - o.start),
+        };
+        self.report.anomalies += 1;
+        sink.anomaly(&anomaly)
+    }
+}

@@ -1,0 +1,89 @@
+//! How to detect, and the thresholds calibrated on the model's validation points.
+
+use serde::Serialize;
+
+use crate::Error;
+use vigil_core::score::smoothed_scores;
+use vigil_core::series::BadLines;
+use vigil_core::threshold::{Method, Threshold};
+use vigil_model::ModelDir;
+
+/// How to detect.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Options {
+    pub threshold: Method,
+    /// Moving average over this many points before thresholding (1 = none).
+    pub smooth: usize,
+    /// Points above the threshold needed before an alarm is raised.
+    pub min_duration: usize,
+    /// Normal points that may separate two stretches before they count as two anomalies.
+    pub merge_gap: usize,
+    /// Windows per model call.
+    pub batch: usize,
+    /// Windows scored at once, split between the cores.
+    pub block: usize,
+    pub bad_lines: BadLines,
+    /// Gaps of up to this many missing steps are interpolated; longer ones restart.
+    pub max_fill: usize,
+    /// Score hosts the model never saw instead of refusing them.
+    pub allow_new_hosts: bool,
+    /// A host whose every column (of two or more) repeats exactly for this many steps is
+    /// anomalous, for the model and the baseline alike (a frozen metrics agent: values an
+    /// autoencoder reconstructs well, since they were plausible once); 0 turns it off.
+    pub frozen_steps: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            threshold: Method::Pot {
+                q: 1e-3,
+                initial: 0.98,
+            },
+            smooth: 3,
+            min_duration: 3,
+            merge_gap: 10,
+            batch: 256,
+            block: 8192,
+            bad_lines: BadLines::Fail,
+            max_fill: 12,
+            allow_new_hosts: false,
+            frozen_steps: 10,
+        }
+    }
+}
+
+/// The thresholds, calibrated on the model's validation points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    pub model: Threshold,
+    pub baseline: Threshold,
+}
+
+/// Calibrates both thresholds on the validation points stored in the model, smoothed as
+/// new data will be.
+pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Error> {
+    let v = &model.validation;
+    let w = model.data.columns.len();
+    let one = |errors: &[f32], means: &[f32], which: &str| {
+        let scores = smoothed_scores(errors, w, means, &v.runs, options.smooth);
+        // Too few validation points for a tail fit (a short training file): fall back to
+        // the highest validation score rather than refusing to detect.
+        let method = match options.threshold {
+            Method::Pot { .. }
+                if !scores.is_empty() && options.threshold.calibrate(&scores).is_err() =>
+            {
+                Method::Percentile { p: 1.0 }
+            }
+            m => m,
+        };
+        method.calibrate(&scores).map_err(|e| Error::Calibration {
+            which: which.into(),
+            message: e.to_string(),
+        })
+    };
+    Ok(Calibration {
+        model: one(&v.model_errors, &v.column_means, "model")?,
+        baseline: one(&v.baseline_errors, &v.baseline_column_means, "baseline")?,
+    })
+}
