@@ -13,9 +13,7 @@ pub enum Error {
     #[error(transparent)]
     Model(#[from] vigil_model::Error),
     #[error(transparent)]
-    Log(#[from] vigil_core::logs::LogError),
-    #[error(transparent)]
-    Data(#[from] vigil_core::series::DataError),
+    Core(#[from] vigil_core::Error),
     #[error("unknown {what} {name:?}")]
     Unknown { what: &'static str, name: String },
     #[error("cannot write {path}: {source}")]

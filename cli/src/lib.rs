@@ -3,12 +3,13 @@
 //! Only binaries depend on this crate: library APIs take the checked types
 //! (`LogParsing`, `SessionRule`, `DrainConfig`), never clap's.
 
+use vigil_core::Error;
 use vigil_core::logs::drain::DEFAULT_MASKS;
 use vigil_core::logs::format::VIGIL_FORMAT;
 use vigil_core::logs::pipeline::LogParsing;
 use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
 use vigil_core::logs::sessions::DEFAULT_ID_PATTERNS;
-use vigil_core::logs::{Drain, DrainConfig, LogError, SessionRule};
+use vigil_core::logs::{Drain, DrainConfig, SessionRule};
 use vigil_core::time::Duration;
 use vigil_model::config::{Backend, ModelKind};
 
@@ -111,7 +112,7 @@ impl SessionArgs {
 }
 
 /// A fresh parser for `trainer logs` from the shared flags.
-pub fn parsing(miner: &MinerArgs, sessions: &SessionArgs) -> Result<LogParsing, LogError> {
+pub fn parsing(miner: &MinerArgs, sessions: &SessionArgs) -> Result<LogParsing, Error> {
     Ok(LogParsing {
         format: miner.format.clone(),
         rule: sessions.rule(),

@@ -6,9 +6,10 @@
 //! incident touched; `cause` is the `id` of the incident that set this one off (cascades),
 //! empty for a root incident. Readers need only `host,start,end`; the rest is optional.
 
+use crate::Error;
 use std::collections::HashMap;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -36,29 +37,9 @@ pub const LABEL_COLUMNS: [&str; 8] = [
     "id", "host", "start", "end", "kind", "metrics", "cause", "detail",
 ];
 
-#[derive(Debug, thiserror::Error)]
-pub enum LabelError {
-    #[error("cannot read or write {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{path}: the header lacks the required column {column:?} (it needs host,start,end)")]
-    MissingColumn { path: PathBuf, column: &'static str },
-    #[error("cannot read {path}: {message}")]
-    Form { path: PathBuf, message: String },
-    #[error("{path}:{line}: {message}")]
-    Row {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
-}
-
 /// Writes `labels` to `path` atomically, header included even when there are none.
-pub fn write_labels(path: &Path, labels: &[Label]) -> Result<(), LabelError> {
-    let io_err = |source| LabelError::Io {
+pub fn write_labels(path: &Path, labels: &[Label]) -> Result<(), Error> {
+    let io_err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
@@ -98,7 +79,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Reads a labels file; every malformed row is reported with its line number.
-pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
+pub fn read_labels(path: &Path) -> Result<Vec<Label>, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)
@@ -106,7 +87,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
     let headers = reader.headers().map_err(|e| row_error(path, e))?.clone();
     let col = |name: &'static str| headers.iter().position(|h| h.trim() == name);
     let need = |name: &'static str| {
-        col(name).ok_or(LabelError::MissingColumn {
+        col(name).ok_or(Error::MissingColumn {
             path: path.to_path_buf(),
             column: name,
         })
@@ -124,7 +105,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
     for (n, record) in reader.records().enumerate() {
         let record = record.map_err(|e| row_error(path, e))?;
         let line = record.position().map_or(n as u64 + 2, |p| p.line());
-        let bad = |message: String| LabelError::Row {
+        let bad = |message: String| Error::Line {
             path: path.to_path_buf(),
             line,
             message,
@@ -145,7 +126,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, LabelError> {
             .filter(|s| !s.is_empty())
             .map(|s| s.parse().map_err(|e| bad(format!("column metrics: {e}"))))
             .collect::<Result<Vec<Metric>, _>>()?;
-        let number = |i: Option<usize>, what: &str| -> Result<Option<u32>, LabelError> {
+        let number = |i: Option<usize>, what: &str| -> Result<Option<u32>, Error> {
             match get(i) {
                 "" => Ok(None),
                 s => s.parse().map(Some).map_err(|_| {
@@ -200,7 +181,7 @@ const FLAG_NAMES: [&str; 4] = ["label", "anomaly", "is_anomaly", "labels"];
 /// Reads labels as intervals, whichever of the two forms the file has: `labels.csv`
 /// (`host,start,end[,kind,…]`, read by [`read_labels`]) or a per-row 0/1 column
 /// (`timestamp[,host],label`), whose runs of 1s become intervals.
-pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, LabelError> {
+pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -217,7 +198,7 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, LabelError> {
         return Ok(read_labels(path)?.iter().map(Interval::from).collect());
     }
     let host = find("host");
-    let line_err = |line: u64, message: String| LabelError::Row {
+    let line_err = |line: u64, message: String| Error::Line {
         path: path.to_path_buf(),
         line,
         message,
@@ -231,7 +212,7 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, LabelError> {
         crate::series::TIME_NAMES.iter().find_map(|n| find(n)),
         FLAG_NAMES.iter().find_map(|n| find(n)),
     ) else {
-        return Err(LabelError::Form {
+        return Err(Error::Form {
             path: path.to_path_buf(),
             message: format!(
                 "labels need either start,end columns (intervals) or a time column and a 0/1 column named {}; the columns are {}",
@@ -281,14 +262,14 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, LabelError> {
     Ok(out)
 }
 
-fn row_error(path: &Path, e: csv::Error) -> LabelError {
+fn row_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => LabelError::Io {
+        csv::ErrorKind::Io(source) => Error::Io {
             path: path.to_path_buf(),
             source,
         },
-        kind => LabelError::Row {
+        kind => Error::Line {
             path: path.to_path_buf(),
             line,
             message: format!("{kind:?}"),

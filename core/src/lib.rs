@@ -5,6 +5,7 @@
 //! ("a crash never leaves a half file"). It depends on neither burn, plotters nor clap.
 
 pub mod baseline;
+mod error;
 pub mod fixed;
 pub mod io;
 pub mod label;
@@ -18,7 +19,8 @@ pub mod threshold;
 pub mod time;
 pub mod window;
 
+pub use error::Error;
 pub use io::AtomicFile;
-pub use label::{Label, LabelError};
+pub use label::Label;
 pub use metric::{METRICS, Metric};
-pub use time::{Duration, TimeError};
+pub use time::Duration;

@@ -7,8 +7,9 @@
 //! ever spans one); a bad line either stops the read with `file:line: what was wrong` or,
 //! when asked, is skipped and counted.
 
+use crate::Error;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -41,25 +42,6 @@ pub struct ReadOptions {
     pub max_fill: usize,
     /// Resample to this step (seconds) instead of the dominant one.
     pub step: Option<i64>,
-}
-
-/// A table that could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum DataError {
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
-    #[error("{path}:{line}: {message}")]
-    Line {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
 }
 
 /// A contiguous, regularly sampled stretch of one series.
@@ -162,14 +144,14 @@ struct RawRow {
     line: u64,
 }
 
-/// A CSV file's header names; an unreadable or empty header is a `DataError::File` saying
+/// A CSV file's header names; an unreadable or empty header is a `Error::File` saying
 /// what was `expected` (e.g. "a header such as timestamp,value").
 pub fn read_header<R: std::io::Read>(
     reader: &mut csv::Reader<R>,
     path: &Path,
     expected: &str,
-) -> Result<Vec<String>, DataError> {
-    let file_err = |message: String| DataError::File {
+) -> Result<Vec<String>, Error> {
+    let file_err = |message: String| Error::File {
         path: path.to_path_buf(),
         message,
     };
@@ -186,8 +168,8 @@ pub fn read_header<R: std::io::Read>(
 }
 
 /// Reads `path` as a metrics table.
-pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -199,8 +181,8 @@ pub fn read_table_from(
     input: impl std::io::Read,
     path: &Path,
     options: &ReadOptions,
-) -> Result<Table, DataError> {
-    let file_err = |message: String| DataError::File {
+) -> Result<Table, Error> {
+    let file_err = |message: String| Error::File {
         path: path.to_path_buf(),
         message,
     };
@@ -294,7 +276,7 @@ pub fn read_table_from(
     let mut handle = |record: csv::StringRecord,
                       report: &mut ReadReport,
                       bad_lines: &mut BadLines|
-     -> Result<(), DataError> {
+     -> Result<(), Error> {
         match parse_row(&record, &headers, time_i, &columns) {
             Ok(row) => {
                 let group = group_i.map_or("", |g| record.get(g).unwrap_or(""));
@@ -379,16 +361,16 @@ fn field_count(r: &csv::StringRecord, want: usize) -> String {
     format!("expected {want} fields like the header, found {}", r.len())
 }
 
-fn line_error(path: &Path, record: &csv::StringRecord, message: String) -> DataError {
-    DataError::Line {
+fn line_error(path: &Path, record: &csv::StringRecord, message: String) -> Error {
+    Error::Line {
         path: path.to_path_buf(),
         line: record.position().map_or(0, |p| p.line()),
         message,
     }
 }
 
-fn csv_line_error(path: &Path, e: csv::Error) -> DataError {
-    DataError::Line {
+fn csv_line_error(path: &Path, e: csv::Error) -> Error {
+    Error::Line {
         path: path.to_path_buf(),
         line: e.position().map_or(0, |p| p.line()),
         message: e.to_string(),

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::label::LabelError;
+use crate::Error;
 
 /// A list of anomalous sessions: a `session` column and an optional `kind` column.
-pub fn read_session_labels(path: &Path) -> Result<HashMap<String, (bool, String)>, LabelError> {
-    let err = |line: u64, message: String| LabelError::Row {
+pub fn read_session_labels(path: &Path) -> Result<HashMap<String, (bool, String)>, Error> {
+    let err = |line: u64, message: String| Error::Line {
         path: path.to_path_buf(),
         line,
         message,

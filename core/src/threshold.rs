@@ -7,6 +7,7 @@
 //! even with far fewer than 10,000 calibration errors. The GPD is fitted by probability
 //! weighted moments (Hosking & Wallis, 1987), which stay stable for heavy tails.
 
+use crate::Error;
 use serde::{Deserialize, Serialize};
 
 /// How to set the alarm threshold.
@@ -39,14 +40,6 @@ pub struct Tail {
     pub peaks: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ThresholdError {
-    #[error("{0}")]
-    BadParameter(String),
-    #[error("cannot calibrate on {0} errors; at least {1} are needed")]
-    TooFew(usize, usize),
-}
-
 /// Peaks needed above the initial threshold for a tail fit.
 const MIN_PEAKS: usize = 10;
 
@@ -76,8 +69,8 @@ fn fit_gpd(excesses: &mut [f64]) -> (f64, f64) {
 }
 
 impl Method {
-    fn check(&self) -> Result<(), ThresholdError> {
-        let bad = |m: String| Err(ThresholdError::BadParameter(m));
+    fn check(&self) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::Threshold(m));
         match *self {
             Method::Pot { q, initial } => {
                 if !(q > 0.0 && q < 1.0) {
@@ -106,7 +99,7 @@ impl Method {
     }
 
     /// Calibrates the threshold on the errors of normal data (non-finite errors are ignored).
-    pub fn calibrate(&self, errors: &[f32]) -> Result<Threshold, ThresholdError> {
+    pub fn calibrate(&self, errors: &[f32]) -> Result<Threshold, Error> {
         self.check()?;
         let mut sorted: Vec<f64> = errors
             .iter()
@@ -123,14 +116,14 @@ impl Method {
             Method::Fixed { value } => Ok(threshold(value, None)),
             Method::Percentile { p } => {
                 if sorted.is_empty() {
-                    return Err(ThresholdError::TooFew(0, 1));
+                    return Err(Error::TooFew(0, 1));
                 }
                 Ok(threshold(quantile(&sorted, p), None))
             }
             Method::Pot { q, initial } => {
                 let need = (MIN_PEAKS as f64 / (1.0 - initial)).ceil() as usize;
                 if sorted.len() < need {
-                    return Err(ThresholdError::TooFew(sorted.len(), need));
+                    return Err(Error::TooFew(sorted.len(), need));
                 }
                 let t = quantile(&sorted, initial);
                 let mut excesses: Vec<f64> =
@@ -247,6 +240,6 @@ mod tests {
         }
         .calibrate(&errors)
         .unwrap_err();
-        assert_eq!(e, ThresholdError::TooFew(101, 500));
+        assert!(matches!(e, Error::TooFew(101, 500)), "{e}");
     }
 }

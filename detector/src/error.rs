@@ -2,22 +2,17 @@
 
 use std::path::PathBuf;
 
-use vigil_core::series::DataError;
-
 /// Why a detection, parse or evaluation run failed, naming the file, line or value.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The input could not be read (the same errors, and messages, as the trainer's reader).
+    /// The input could not be read (the same errors, and messages, as the trainer's reader),
+    /// labels, a log or its settings.
     #[error(transparent)]
-    Data(#[from] DataError),
+    Core(#[from] vigil_core::Error),
     #[error(transparent)]
     Model(#[from] vigil_model::Error),
     #[error(transparent)]
-    Label(#[from] vigil_core::LabelError),
-    #[error(transparent)]
     Chart(#[from] vigil_plot::PlotError),
-    #[error(transparent)]
-    Logs(#[from] vigil_core::logs::LogError),
     #[error("cannot calibrate the {which} threshold: {message}")]
     Calibration { which: String, message: String },
     #[error("cannot read {path}: {message}")]

@@ -21,7 +21,6 @@ use serde::Serialize;
 use crate::Error;
 use crate::explain::duration;
 pub use vigil_core::label::{Interval, read_intervals};
-use vigil_core::series::DataError;
 use vigil_core::time::parse_timestamp;
 
 /// Precision, recall and F1 from counts.
@@ -318,7 +317,7 @@ pub fn evaluate_scores(scores: &Path, labels: Vec<Interval>) -> Result<Evaluatio
         let line = record.position().map_or(0, |p| p.line());
         let text = record.get(t).unwrap_or("");
         let time = parse_timestamp(text)
-            .map_err(|e| DataError::Line {
+            .map_err(|e| vigil_core::Error::Line {
                 path: scores.to_path_buf(),
                 line,
                 message: format!("bad timestamp {text:?}: {e}"),

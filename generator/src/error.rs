@@ -39,7 +39,7 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Labels(#[from] vigil_core::LabelError),
+    Labels(#[from] vigil_core::Error),
     #[error(transparent)]
     Plot(#[from] vigil_plot::PlotError),
 }

@@ -18,7 +18,7 @@ use data::WindowData;
 use training::{History, Progress, score, train};
 use vigil_core::baseline::{HourProfile, HourProfileFit};
 use vigil_core::score::column_means;
-use vigil_core::series::{DataError, ReadOptions, Table, read_table};
+use vigil_core::series::{ReadOptions, Table, read_table};
 use vigil_core::window::{WindowSpec, split_in_time, training_steps};
 use vigil_model::config::TrainingConfig;
 use vigil_model::dir::check_writable;
@@ -29,12 +29,10 @@ use vigil_model::{networks, scoring};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Data(#[from] DataError),
+    Core(#[from] vigil_core::Error),
     /// A bad training configuration, or a model directory that cannot be written.
     #[error(transparent)]
     Model(#[from] vigil_model::Error),
-    #[error(transparent)]
-    Log(#[from] vigil_core::logs::LogError),
     #[error("{path}: nothing to learn from: {detail}")]
     NoSessions { path: PathBuf, detail: String },
     /// Sessions that a log model cannot be trained on (no events, too many templates).

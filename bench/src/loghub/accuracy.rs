@@ -13,9 +13,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use vigil_core::Error as CoreError;
 use vigil_core::logs::drain::Masked;
 use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
-use vigil_core::logs::{Drain, DrainConfig, LogError, LogFormat, LogReader, TemplateId};
+use vigil_core::logs::{Drain, DrainConfig, LogFormat, LogReader, TemplateId};
 
 /// One system's log format and Drain settings, from logparser's `Drain/benchmark.py`,
 /// and Drain's published grouping accuracy (Zhu et al. 2019, Table III).
@@ -241,7 +242,7 @@ pub fn evaluate_system(
     dir: &Path,
     system: &System,
     config: DrainConfig,
-) -> Result<SystemResult, LogError> {
+) -> Result<SystemResult, CoreError> {
     let folder = dir.join(system.name);
     let log = folder.join(format!("{}_2k.log", system.name));
     let truth_path = folder.join(format!("{}_2k.log_structured_corrected.csv", system.name));
@@ -260,7 +261,7 @@ pub fn evaluate_system(
 
     let lines = reader.report.lines as usize;
     if lines != truth.len() {
-        return Err(LogError::file(
+        return Err(CoreError::file(
             &log,
             format!(
                 "{lines} lines, but {} has {} rows",
@@ -288,7 +289,7 @@ pub fn evaluate_system(
 }
 
 /// Scores every system in `dir` (a loghub-2k folder) with its settings.
-pub fn evaluate(dir: &Path) -> Result<Vec<SystemResult>, LogError> {
+pub fn evaluate(dir: &Path) -> Result<Vec<SystemResult>, CoreError> {
     SYSTEMS
         .iter()
         .map(|s| evaluate_system(dir, s, s.config()))
@@ -297,28 +298,28 @@ pub fn evaluate(dir: &Path) -> Result<Vec<SystemResult>, LogError> {
 
 /// Each row's ground-truth template id by `LineId` order (`None` where it is empty), and
 /// the number of distinct templates.
-fn read_truth(path: &Path) -> Result<(Vec<Option<String>>, usize), LogError> {
+fn read_truth(path: &Path) -> Result<(Vec<Option<String>>, usize), CoreError> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(source) => LogError::io(path, source),
-        other => LogError::file(path, format!("{other:?}")),
+        csv::ErrorKind::Io(source) => CoreError::io(path, source),
+        other => CoreError::file(path, format!("{other:?}")),
     })?;
     let headers = reader
         .headers()
-        .map_err(|e| LogError::file(path, e.to_string()))?
+        .map_err(|e| CoreError::file(path, e.to_string()))?
         .clone();
     let column = |name: &str| {
         headers
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| LogError::file(path, format!("no {name} column")))
+            .ok_or_else(|| CoreError::file(path, format!("no {name} column")))
     };
     let (line_col, event_col) = (column("LineId")?, column("EventId")?);
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| LogError::line(path, i as u64 + 2, e.to_string()))?;
+        let record = record.map_err(|e| CoreError::line(path, i as u64 + 2, e.to_string()))?;
         let line_id = &record[line_col];
         if line_id.parse::<usize>().ok() != Some(i + 1) {
-            return Err(LogError::line(
+            return Err(CoreError::line(
                 path,
                 i as u64 + 2,
                 format!("expected LineId {}, found {line_id:?}", i + 1),

@@ -37,7 +37,7 @@ use std::fmt;
 use regex::{NoExpand, Regex};
 use serde::{Deserialize, Serialize};
 
-use super::{LogError, is_space};
+use super::{Error, is_space};
 
 /// The placeholder of a parameter in template texts, and of a merged position in the tree.
 pub const WILDCARD: &str = "<*>";
@@ -120,21 +120,21 @@ impl DrainConfig {
     }
 
     /// Checks the parameters and compiles the masks.
-    fn check(&self) -> Result<Vec<Regex>, LogError> {
+    fn check(&self) -> Result<Vec<Regex>, Error> {
         if self.depth < 3 {
-            return Err(LogError::Config(format!(
+            return Err(Error::Drain(format!(
                 "depth {} is below 3 (root, length layer, leaves)",
                 self.depth
             )));
         }
         if !(0.0..=1.0).contains(&self.similarity) {
-            return Err(LogError::Config(format!(
+            return Err(Error::Drain(format!(
                 "similarity {} is outside [0, 1]",
                 self.similarity
             )));
         }
         if self.max_children < 2 {
-            return Err(LogError::Config(format!(
+            return Err(Error::Drain(format!(
                 "max_children {} is below 2",
                 self.max_children
             )));
@@ -142,12 +142,12 @@ impl DrainConfig {
         self.masks
             .iter()
             .map(|m| {
-                let regex = Regex::new(m).map_err(|e| LogError::Mask {
+                let regex = Regex::new(m).map_err(|e| Error::Mask {
                     pattern: m.clone(),
                     message: e.to_string(),
                 })?;
                 if regex.is_match("") {
-                    return Err(LogError::Mask {
+                    return Err(Error::Mask {
                         pattern: m.clone(),
                         message: "it matches the empty string".into(),
                     });
@@ -229,12 +229,12 @@ struct Tree {
 }
 
 impl TryFrom<Tree> for Drain {
-    type Error = LogError;
+    type Error = Error;
 
     /// Checks a loaded tree so that a damaged file fails here, not with a panic later.
-    fn try_from(tree: Tree) -> Result<Drain, LogError> {
+    fn try_from(tree: Tree) -> Result<Drain, Error> {
         let masks = tree.config.check()?;
-        let bad = |what: String| Err(LogError::Config(format!("damaged tree: {what}")));
+        let bad = |what: String| Err(Error::Drain(format!("damaged tree: {what}")));
         let nodes = tree.nodes.len();
         for (&len, &node) in &tree.lengths {
             if node as usize >= nodes {
@@ -271,7 +271,7 @@ impl From<Drain> for Tree {
 }
 
 impl Drain {
-    pub fn new(config: DrainConfig) -> Result<Drain, LogError> {
+    pub fn new(config: DrainConfig) -> Result<Drain, Error> {
         let masks = config.check()?;
         Ok(Drain {
             tree: Tree {

@@ -11,7 +11,7 @@ use std::fmt;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{LogError, is_space};
+use super::{Error, is_space};
 
 /// The format of the generator's `logs.log`:
 /// `2026-01-26T00:05:41.180Z lb-1 INFO haproxy: req-3b33478e routed to backend web-2`.
@@ -46,8 +46,8 @@ enum Item {
 }
 
 impl LogFormat {
-    pub fn new(format: &str) -> Result<LogFormat, LogError> {
-        let err = |message: String| LogError::Format {
+    pub fn new(format: &str) -> Result<LogFormat, Error> {
+        let err = |message: String| Error::Format {
             format: format.to_string(),
             message,
         };

@@ -21,52 +21,7 @@ pub use format::LogFormat;
 pub use read::{LineReport, LogReader, Skip};
 pub use sessions::{Session, SessionRule, Sessionizer};
 
-use crate::series::DataError;
-
-/// Why a log could not be read or parsed.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    /// A file that cannot be read, or a line that breaks its schema (`file:line: …`).
-    #[error(transparent)]
-    Data(#[from] DataError),
-    #[error("invalid log format {format:?}: {message}")]
-    Format { format: String, message: String },
-    #[error("invalid mask {pattern:?}: {message}")]
-    Mask { pattern: String, message: String },
-    #[error("invalid session id pattern {pattern:?}: {message}")]
-    SessionPattern { pattern: String, message: String },
-    #[error("invalid Drain setting: {0}")]
-    Config(String),
-    #[error("{0}")]
-    Session(String),
-}
-
-impl LogError {
-    pub fn io(path: &std::path::Path, source: std::io::Error) -> LogError {
-        DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-        .into()
-    }
-
-    pub fn line(path: &std::path::Path, line: u64, message: String) -> LogError {
-        DataError::Line {
-            path: path.to_path_buf(),
-            line,
-            message,
-        }
-        .into()
-    }
-
-    pub fn file(path: &std::path::Path, message: String) -> LogError {
-        DataError::File {
-            path: path.to_path_buf(),
-            message,
-        }
-        .into()
-    }
-}
+pub use crate::Error;
 
 /// Python's `str.split()` whitespace: Unicode white space plus the ASCII separators
 /// U+001C–U+001F, so tokens are the ones logparser's Drain sees.

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::sessions::{Event, time_ms};
-use super::{Drain, LineReport, LogError, LogFormat, LogReader, Session, SessionRule, Skip};
+use super::{Drain, Error, LineReport, LogFormat, LogReader, Session, SessionRule, Skip};
 
 /// How a log becomes sessions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,11 +53,11 @@ fn field(format: &LogFormat, wanted: &Option<String>, guesses: &[&str]) -> Optio
 
 impl LogParsing {
     /// Checks the format and the named fields.
-    fn checked(&self) -> Result<(LogFormat, Option<usize>, Option<usize>), LogError> {
+    fn checked(&self) -> Result<(LogFormat, Option<usize>, Option<usize>), Error> {
         let format = LogFormat::new(&self.format)?;
         for name in [&self.group_field, &self.time_field].into_iter().flatten() {
             if format.field_index(name).is_none() {
-                return Err(LogError::Format {
+                return Err(Error::Format {
                     format: self.format.clone(),
                     message: format!("it has no field <{name}>"),
                 });
@@ -72,7 +72,7 @@ impl LogParsing {
 
     /// Reads `path` into sessions. With `learn`, the miner learns new templates (training);
     /// without, lines only match the templates it has (`None` where none does).
-    pub fn read(&mut self, path: &Path, learn: bool) -> Result<ParsedLog, LogError> {
+    pub fn read(&mut self, path: &Path, learn: bool) -> Result<ParsedLog, Error> {
         let (format, group, time) = self.checked()?;
         let mut sessions = self.rule.start()?;
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
@@ -104,7 +104,7 @@ impl LogParsing {
                     template,
                 })
                 .map_err(|e| match e {
-                    LogError::Session(m) => LogError::Session(format!("{}: {m}", path.display())),
+                    Error::Session(m) => Error::Session(format!("{}: {m}", path.display())),
                     e => e,
                 })?;
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LogError, LogFormat, is_space};
+use super::{Error, LogFormat, is_space};
 
 /// Lines longer than this (in bytes, without the line end) are skipped by default.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 10_000;
@@ -122,8 +122,8 @@ pub struct LogReader<R> {
 }
 
 impl LogReader<BufReader<File>> {
-    pub fn open(path: &Path, max_line_bytes: usize) -> Result<Self, LogError> {
-        let file = File::open(path).map_err(|e| LogError::io(path, e))?;
+    pub fn open(path: &Path, max_line_bytes: usize) -> Result<Self, Error> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
         Ok(LogReader::new(
             BufReader::with_capacity(1 << 16, file),
             path,
@@ -151,7 +151,7 @@ impl<R: BufRead> LogReader<R> {
 
     /// The next line worth parsing, with its 1-based line number in the file, without its
     /// line end; `None` at the end of the input.
-    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>, LogError> {
+    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>, Error> {
         loop {
             self.buf.clear();
             // Keep at most the limit plus a `\r\n`; a longer line's rest is skipped unread.
@@ -159,7 +159,7 @@ impl<R: BufRead> LogReader<R> {
             let n = (&mut self.input)
                 .take(limit)
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|e| LogError::io(&self.path, e))?;
+                .map_err(|e| Error::io(&self.path, e))?;
             if n == 0 {
                 return Ok(None);
             }
@@ -169,7 +169,7 @@ impl<R: BufRead> LogReader<R> {
             if self.buf.last() != Some(&b'\n') && n as u64 == limit {
                 self.input
                     .skip_until(b'\n')
-                    .map_err(|e| LogError::io(&self.path, e))?;
+                    .map_err(|e| Error::io(&self.path, e))?;
                 too_long = true;
             }
             if self.buf.last() == Some(&b'\n') {
@@ -196,7 +196,7 @@ impl<R: BufRead> LogReader<R> {
         // checker refuses to return the first from inside the loop).
         match std::str::from_utf8(&self.buf) {
             Ok(text) => Ok(Some((self.line, text))),
-            Err(_) => Err(LogError::line(&self.path, self.line, "not UTF-8".into())),
+            Err(_) => Err(Error::line(&self.path, self.line, "not UTF-8".into())),
         }
     }
 }
@@ -207,8 +207,8 @@ impl<R: BufRead> LogReader<R> {
     pub fn for_each_record(
         &mut self,
         format: &LogFormat,
-        mut f: impl FnMut(u64, &[&str]) -> Result<(), LogError>,
-    ) -> Result<(), LogError> {
+        mut f: impl FnMut(u64, &[&str]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         while let Some((n, line)) = self.next_line()? {
             match format.split(line) {
                 Some(fields) => f(n, &fields)?,

@@ -14,7 +14,7 @@ use std::path::Path;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{LogError, TemplateId};
+use super::{Error, TemplateId};
 use crate::time::{Duration, rfc3339};
 
 /// Block ids (HDFS) and the generator's request and job ids.
@@ -42,17 +42,17 @@ impl Default for SessionRule {
 
 impl SessionRule {
     /// Checks the rule (patterns compile, sizes are positive) into a [`Sessionizer`].
-    pub fn start(&self) -> Result<Sessionizer, LogError> {
+    pub fn start(&self) -> Result<Sessionizer, Error> {
         let rule = match self {
             SessionRule::Id { patterns } => {
                 if patterns.is_empty() {
-                    return Err(LogError::Session("no session id pattern given".into()));
+                    return Err(Error::Session("no session id pattern given".into()));
                 }
                 Rule::Id(
                     patterns
                         .iter()
                         .map(|p| {
-                            Regex::new(p).map_err(|e| LogError::SessionPattern {
+                            Regex::new(p).map_err(|e| Error::SessionPattern {
                                 pattern: p.clone(),
                                 message: e.to_string(),
                             })
@@ -61,11 +61,11 @@ impl SessionRule {
                 )
             }
             SessionRule::Lines { lines: 0 } => {
-                return Err(LogError::Session("a session needs at least 1 line".into()));
+                return Err(Error::Session("a session needs at least 1 line".into()));
             }
             SessionRule::Lines { lines } => Rule::Lines(*lines as u64, HashMap::new()),
             SessionRule::Time { width } if width.secs() <= 0 => {
-                return Err(LogError::Session(format!(
+                return Err(Error::Session(format!(
                     "time window {width} is not positive"
                 )));
             }
@@ -123,7 +123,7 @@ pub struct Sessionizer {
 impl Sessionizer {
     /// Adds a line to its session(s). Fails only for a time window rule and a line
     /// without a time.
-    pub fn push(&mut self, event: &Event) -> Result<(), LogError> {
+    pub fn push(&mut self, event: &Event) -> Result<(), Error> {
         match &mut self.rule {
             Rule::Id(patterns) => {
                 let mut ids: Vec<&str> = Vec::new();
@@ -151,7 +151,7 @@ impl Sessionizer {
             }
             Rule::Time(width) => {
                 let Some(t) = event.time_ms else {
-                    return Err(LogError::Session(format!(
+                    return Err(Error::Session(format!(
                         "line {}: time windows need a timestamp and this line has none",
                         event.line
                     )));
@@ -226,16 +226,13 @@ const SEQUENCE_COLUMNS: [&str; 3] = ["Label", "Split", "EventSequence"];
 
 /// Reads a sequence file: `<Id>,Label,Split,EventSequence` with labels 0/1, splits
 /// `train`/`test` and space-separated template ids.
-pub fn read_sequences(path: &Path) -> Result<Vec<LabelledSequence>, LogError> {
-    let file = std::fs::File::open(path).map_err(|e| LogError::io(path, e))?;
+pub fn read_sequences(path: &Path) -> Result<Vec<LabelledSequence>, Error> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     read_sequences_from(file, path)
 }
 
 /// [`read_sequences`] from any reader; `path` names it in errors.
-pub fn read_sequences_from(
-    input: impl Read,
-    path: &Path,
-) -> Result<Vec<LabelledSequence>, LogError> {
+pub fn read_sequences_from(input: impl Read, path: &Path) -> Result<Vec<LabelledSequence>, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -244,16 +241,16 @@ pub fn read_sequences_from(
     let expected = format!("<Id>,{}", SEQUENCE_COLUMNS.join(","));
     let header = match records.next() {
         None => {
-            return Err(LogError::file(
+            return Err(Error::file(
                 path,
                 format!("the file is empty: expected the header {expected}"),
             ));
         }
-        Some(r) => r.map_err(|e| LogError::line(path, 1, e.to_string()))?,
+        Some(r) => r.map_err(|e| Error::line(path, 1, e.to_string()))?,
     };
     let names: Vec<&str> = header.iter().map(str::trim).collect();
     if names.len() != 4 || names[1..] != SEQUENCE_COLUMNS {
-        return Err(LogError::line(
+        return Err(Error::line(
             path,
             1,
             format!("expected the header {expected}, found {}", names.join(",")),
@@ -263,10 +260,10 @@ pub fn read_sequences_from(
     for record in records {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            LogError::line(path, line, e.to_string())
+            Error::line(path, line, e.to_string())
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        let bad = |message: String| LogError::line(path, line, message);
+        let bad = |message: String| Error::line(path, line, message);
         if record.len() != 4 {
             return Err(bad(format!(
                 "expected 4 fields ({expected}), found {}",

@@ -3,16 +3,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::LogError;
+use super::Error;
 
 /// Template texts of a templates file: `EventId,EventTemplate[,…]`.
-pub fn read_templates(path: &Path) -> Result<HashMap<String, String>, LogError> {
-    let err = |line: u64, message: String| {
-        LogError::Data(crate::series::DataError::Line {
-            path: path.to_path_buf(),
-            line,
-            message,
-        })
+pub fn read_templates(path: &Path) -> Result<HashMap<String, String>, Error> {
+    let err = |line: u64, message: String| Error::Line {
+        path: path.to_path_buf(),
+        line,
+        message,
     };
     let mut reader = csv::Reader::from_path(path).map_err(|e| err(0, e.to_string()))?;
     let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();

@@ -1,6 +1,6 @@
 use super::*;
 
-fn read(text: &str, options: &ReadOptions) -> Result<Table, DataError> {
+fn read(text: &str, options: &ReadOptions) -> Result<Table, Error> {
     read_table_from(text.as_bytes(), Path::new("m.csv"), options)
 }
 

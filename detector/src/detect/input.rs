@@ -22,7 +22,7 @@ impl Detector<'_> {
         path: &Path,
     ) -> Result<Layout, Error> {
         let file_err = |message: String| -> Error {
-            DataError::File {
+            vigil_core::Error::File {
                 path: path.to_path_buf(),
                 message,
             }
@@ -112,7 +112,7 @@ impl Detector<'_> {
         message: String,
     ) -> Result<(), Error> {
         match self.options.bad_lines {
-            BadLines::Fail => Err(DataError::Line {
+            BadLines::Fail => Err(vigil_core::Error::Line {
                 path: path.to_path_buf(),
                 line,
                 message: format!("{message} (--skip-bad-lines skips and counts such lines)"),
@@ -146,7 +146,7 @@ impl Detector<'_> {
                 .map(String::as_str)
                 .take(12)
                 .collect();
-            return Err(DataError::Line {
+            return Err(vigil_core::Error::Line {
                 path: path.to_path_buf(),
                 line,
                 message: format!(
@@ -192,7 +192,7 @@ impl Detector<'_> {
             } else {
                 format!(" for {}", group.name)
             };
-            return Err(DataError::File {
+            return Err(vigil_core::Error::File {
                 path: path.to_path_buf(),
                 message: format!(
                     "the rows are {} apart{host}, but the model was trained on a step of {}: resample the data or train a model on this step",

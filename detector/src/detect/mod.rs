@@ -18,7 +18,6 @@ use serde::Serialize;
 use crate::Error;
 use crate::explain::MetricStats;
 use vigil_core::score::Smoother;
-use vigil_core::series::DataError;
 use vigil_core::window::WindowSpec;
 use vigil_model::ModelDir;
 use vigil_model::scoring::rows_needed;
@@ -185,7 +184,7 @@ impl<'a> Detector<'a> {
 
     /// Reads the CSV at `path` and sends every row and anomaly to `sink`.
     pub fn run_file(&mut self, path: &Path, sink: &mut dyn Sink) -> Result<(), Error> {
-        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        let file = std::fs::File::open(path).map_err(|source| vigil_core::Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -253,7 +252,7 @@ impl<'a> Detector<'a> {
             self.check_step(path, g)?;
         }
         if self.report.rows == 0 {
-            return Err(DataError::File {
+            return Err(vigil_core::Error::File {
                 path: path.to_path_buf(),
                 message: "no data rows (only a header)".into(),
             }
