@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use vigil_core::logs::LineReport;
-use vigil_core::logs::pipeline::LogParsing;
+use vigil_core::logs::pipeline::{LogParsing, Templates};
 use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::logs::templates::read_templates;
 use vigil_model::deeplog::DeepLogConfig;
@@ -66,7 +66,7 @@ pub fn train_logs(
     let (sessions, texts, parsing): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input
     {
         LogInput::Raw { path, mut parsing } => {
-            let log = parsing.read(path, true)?;
+            let log = parsing.read(path, Templates::Learn)?;
             read.lines = Some(log.report);
             read.without_session = log.without_session;
             let sessions: Vec<Vec<String>> = log

@@ -51,6 +51,15 @@ fn field(format: &LogFormat, wanted: &Option<String>, guesses: &[&str]) -> Optio
     }
 }
 
+/// Whether reading a log may add templates to the miner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Templates {
+    /// Training: new lines become or widen templates.
+    Learn,
+    /// Detection: lines only match the templates learnt in training.
+    Match,
+}
+
 impl LogParsing {
     /// Checks the format and the named fields.
     fn checked(&self) -> Result<(LogFormat, Option<usize>, Option<usize>), Error> {
@@ -70,9 +79,10 @@ impl LogParsing {
         Ok((format, group, time))
     }
 
-    /// Reads `path` into sessions. With `learn`, the miner learns new templates (training);
-    /// without, lines only match the templates it has (`None` where none does).
-    pub fn read(&mut self, path: &Path, learn: bool) -> Result<ParsedLog, Error> {
+    /// Reads `path` into sessions. With [`Templates::Learn`] the miner learns new templates
+    /// (training); with [`Templates::Match`] lines only match the templates it has (`None`
+    /// where none does).
+    pub fn read(&mut self, path: &Path, templates: Templates) -> Result<ParsedLog, Error> {
         let (format, group, time) = self.checked()?;
         let mut sessions = self.rule.start()?;
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
@@ -84,7 +94,7 @@ impl LogParsing {
                 continue;
             };
             let content = fields[format.content_index()];
-            let template = if learn {
+            let template = if templates == Templates::Learn {
                 Some(self.drain.add(content))
             } else {
                 self.drain.matching(content)
@@ -150,7 +160,7 @@ mod tests {
         )
         .unwrap();
         let mut p = parsing();
-        let log = p.read(&train, true).unwrap();
+        let log = p.read(&train, Templates::Learn).unwrap();
         assert_eq!(log.sessions.len(), 2);
         assert_eq!(log.sessions[0].key, "req-0000000a");
         assert_eq!(log.sessions[0].lines, vec![1, 2]);
@@ -170,7 +180,7 @@ mod tests {
              2026-01-02T00:00:01Z web-1 ERROR nginx: req-000000ff upstream timed out\n",
         )
         .unwrap();
-        let log = p.read(&test, false).unwrap();
+        let log = p.read(&test, Templates::Match).unwrap();
         assert_eq!(
             p.drain.templates().len(),
             templates,
@@ -186,7 +196,9 @@ mod tests {
     fn a_named_field_must_exist() {
         let mut p = parsing();
         p.group_field = Some("Pid".into());
-        let err = p.read(Path::new("/nonexistent"), true).unwrap_err();
+        let err = p
+            .read(Path::new("/nonexistent"), Templates::Learn)
+            .unwrap_err();
         assert!(err.to_string().contains("no field <Pid>"), "{err}");
     }
 }

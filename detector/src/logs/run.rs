@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use vigil_core::logs::LineReport;
-use vigil_core::logs::pipeline::LogParsing;
+use vigil_core::logs::pipeline::{LogParsing, Templates};
 use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::session_label::read_session_labels;
 use vigil_model::logmodel::LogModel;
@@ -91,7 +91,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
             })?;
             let mut parsing: LogParsing = serde_json::from_value(value)
                 .map_err(|e| model_err(job.model_dir, e.to_string()))?;
-            let log = parsing.read(path, false)?;
+            let log = parsing.read(path, Templates::Match)?;
             without_session = log.without_session;
             unmatched = log.unmatched;
             lines = Some(log.report);
