@@ -2,16 +2,16 @@
 # Detector throughput and peak memory on a 5.18 M-row input (10 hosts × 180 days at 30 s):
 # a model trained on the fleet's clean first four months scores the whole six months.
 #
-#   bench/detect.sh [work dir, default /tmp/vigil-bench]
+#   bench/scripts/detect.sh [work dir, default /tmp/vigil-bench]
 #
 # Prints the detector's summary line and the peak resident memory (GNU time's maximum
 # resident set size).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 work="${1:-/tmp/vigil-bench}"
 shift || true
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
-cargo build --release --quiet --bins
+cargo build --release --quiet --workspace --tests  # the tests' build: no second burn
 bin="$CARGO_TARGET_DIR/release"
 scenario=data/scenarios/fleet-180d.toml
 "$bin/generator" -c "$scenario" --no-split --no-logs --no-charts -q --out "$work/fleet"

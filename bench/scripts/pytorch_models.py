@@ -5,8 +5,8 @@ Not run in CI. Same shapes (batch 64, window 30, 3 features, hidden 64, latent 1
 synthetic series, Adam, median of 3 timed repeats after a warm-up; prints the same table.
 
     pip install torch --index-url https://download.pytorch.org/whl/cpu   # or plain `pip install torch`
-    python3 bench/pytorch_models.py --threads 1
-    python3 bench/pytorch_models.py --threads 2
+    python3 bench/scripts/pytorch_models.py --threads 1
+    python3 bench/scripts/pytorch_models.py --threads 2
 """
 import argparse
 import math

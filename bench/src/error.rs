@@ -11,11 +11,16 @@ pub enum Error {
     #[error(transparent)]
     Train(#[from] vigil_trainer::Error),
     #[error(transparent)]
-    Model(#[from] vigil_model::Error),
-    #[error(transparent)]
     Core(#[from] vigil_core::Error),
     #[error("unknown {what} {name:?}")]
     Unknown { what: &'static str, name: String },
+    #[error("cannot create {path}: {source}")]
+    OutDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

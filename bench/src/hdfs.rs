@@ -37,7 +37,7 @@ pub const HDFS_PUBLISHED: [(&str, f64, f64, f64); 7] = [
     ),
 ];
 
-/// `detector eval hdfs`: DeepLog trained on the normal sessions of the train split, the
+/// `vigil-bench hdfs`: DeepLog trained on the normal sessions of the train split, the
 /// test split judged, beside the baseline, with the model's scores for other g too.
 #[derive(Debug, Clone, Serialize)]
 pub struct HdfsReport {
@@ -77,7 +77,11 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
         config,
         None,
         &mut (),
-    )?;
+    )
+    .map_err(|e| Error::Read {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let train_seconds = started.elapsed().as_secs_f64();
     let test: Vec<_> = all.iter().filter(|s| s.split == Split::Test).collect();
     let inputs: Vec<Input> = test
@@ -120,7 +124,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
         evaluation,
         by_g,
     };
-    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+    std::fs::create_dir_all(out).map_err(|source| Error::OutDir {
         path: out.to_path_buf(),
         source,
     })?;

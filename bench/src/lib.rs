@@ -21,9 +21,7 @@ pub use error::Error;
 
 /// Pretty JSON with a final newline, written atomically.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    vigil_core::io::write_atomic(path, &bytes).map_err(|source| Error::Write {
+    vigil_core::io::write_json(path, value).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
     })

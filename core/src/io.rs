@@ -101,6 +101,13 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> io::Result<()> {
     file.commit()
 }
 
+/// Writes `value` as pretty JSON with a final newline, atomically (summaries, reports).
+pub fn write_json<T: serde::Serialize>(path: impl AsRef<Path>, value: &T) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
 /// Renames a finished temporary file (see [`temp_sibling`]) into place.
 pub fn commit_temp(temp: &Path, path: &Path) -> io::Result<()> {
     fs::rename(temp, path).map_err(|e| annotate(e, path))

@@ -70,7 +70,7 @@ pub fn write_labels(path: &Path, labels: &[Label]) -> Result<(), Error> {
 }
 
 /// Quotes a field when it holds a comma, quote or newline.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -160,43 +160,32 @@ pub struct Interval {
     pub kind: String,
 }
 
-impl From<&Label> for Interval {
-    fn from(l: &Label) -> Interval {
-        Interval {
-            host: l.host.clone(),
-            start: l.start.timestamp(),
-            end: l.end.timestamp(),
-            kind: if l.kind.is_empty() {
-                "anomaly".into()
-            } else {
-                l.kind.clone()
-            },
-        }
-    }
-}
-
 /// The names a per-row 0/1 label column goes by.
 const FLAG_NAMES: [&str; 4] = ["label", "anomaly", "is_anomaly", "labels"];
 
-/// Reads labels as intervals, whichever of the two forms the file has: `labels.csv`
-/// (`host,start,end[,kind,…]`, read by [`read_labels`]) or a per-row 0/1 column
-/// (`timestamp[,host],label`), whose runs of 1s become intervals.
+/// Reads labels as intervals, whichever of the two forms the file has: intervals
+/// (`[host,]start,end[,kind]`, e.g. `labels.csv`; other columns are ignored, a missing
+/// host means the single series of an ungrouped input) or a per-row 0/1 column
+/// (`timestamp[,host],label`), whose runs of 1s become intervals. This is the evaluation's
+/// reader, looser than [`read_labels`], which checks every column of the generator's
+/// schema.
 pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, Error> {
+    let file_err = |message: String| Error::Form {
+        path: path.to_path_buf(),
+        message,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_path(path)
-        .map_err(|e| row_error(path, e))?;
+        .map_err(|e| file_err(e.to_string()))?;
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| row_error(path, e))?
+        .map_err(|e| file_err(e.to_string()))?
         .iter()
         .map(str::to_string)
         .collect();
     let find = |n: &str| headers.iter().position(|h| h == n);
-    if find("start").is_some() && find("end").is_some() {
-        return Ok(read_labels(path)?.iter().map(Interval::from).collect());
-    }
     let host = find("host");
     let line_err = |line: u64, message: String| Error::Line {
         path: path.to_path_buf(),
@@ -208,20 +197,39 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, Error> {
             .map(|t| t.timestamp())
             .map_err(|e| line_err(line, format!("bad timestamp {text:?}: {e}")))
     };
+    let mut out = Vec::new();
+    if let (Some(s), Some(e)) = (find("start"), find("end")) {
+        let kind = find("kind");
+        for record in reader.records() {
+            let record = record.map_err(|e| file_err(e.to_string()))?;
+            let line = record.position().map_or(0, |p| p.line());
+            let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
+            let (start, end) = (time(line, get(Some(s)))?, time(line, get(Some(e)))?);
+            if end < start {
+                return Err(line_err(line, "end is before start".into()));
+            }
+            out.push(Interval {
+                host: get(host).to_string(),
+                start,
+                end,
+                kind: match get(kind) {
+                    "" => "anomaly".into(),
+                    k => k.to_string(),
+                },
+            });
+        }
+        return Ok(out);
+    }
     let (Some(t), Some(l)) = (
         crate::series::TIME_NAMES.iter().find_map(|n| find(n)),
         FLAG_NAMES.iter().find_map(|n| find(n)),
     ) else {
-        return Err(Error::Form {
-            path: path.to_path_buf(),
-            message: format!(
-                "labels need either start,end columns (intervals) or a time column and a 0/1 column named {}; the columns are {}",
-                FLAG_NAMES.join("/"),
-                headers.join(", ")
-            ),
-        });
+        return Err(file_err(format!(
+            "labels need either start,end columns (intervals) or a time column and a 0/1 column named {}; the columns are {}",
+            FLAG_NAMES.join("/"),
+            headers.join(", ")
+        )));
     };
-    let mut out = Vec::new();
     // Per-row labels: runs of 1s per host, each ending where the next row starts.
     let mut open: HashMap<String, (i64, i64, bool)> = HashMap::new();
     let close = |out: &mut Vec<Interval>, host: &str, start: i64, end: i64| {
@@ -233,7 +241,7 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, Error> {
         })
     };
     for record in reader.records() {
-        let record = record.map_err(|e| row_error(path, e))?;
+        let record = record.map_err(|e| file_err(e.to_string()))?;
         let line = record.position().map_or(0, |p| p.line());
         let h = host.and_then(|i| record.get(i)).unwrap_or("").to_string();
         let ts = time(line, record.get(t).unwrap_or(""))?;
@@ -264,15 +272,16 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, Error> {
 
 fn row_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
+    let message = e.to_string();
     match e.into_kind() {
         csv::ErrorKind::Io(source) => Error::Io {
             path: path.to_path_buf(),
             source,
         },
-        kind => Error::Line {
+        _ => Error::Line {
             path: path.to_path_buf(),
             line,
-            message: format!("{kind:?}"),
+            message,
         },
     }
 }
@@ -326,5 +335,50 @@ mod tests {
         std::fs::write(&path, "host,end\nweb-1,2026-01-01\n").unwrap();
         let err = read_labels(&path).unwrap_err().to_string();
         assert!(err.contains("\"start\""), "{err}");
+    }
+
+    #[test]
+    fn per_row_labels_become_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.csv");
+        std::fs::write(
+            &p,
+            "timestamp,value,label\n2024-01-01 00:00:00,1,0\n2024-01-01 00:05:00,1,1\n2024-01-01 00:10:00,1,1\n2024-01-01 00:15:00,1,0\n",
+        )
+        .unwrap();
+        let l = read_intervals(&p).unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].end - l[0].start, 600);
+        std::fs::write(&p, "timestamp,value\n").unwrap();
+        assert!(
+            read_intervals(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("start,end")
+        );
+    }
+
+    #[test]
+    fn intervals_need_only_start_and_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.csv");
+        // Another tool's file: no host, an instant, columns Vigil does not know.
+        std::fs::write(
+            &p,
+            "start,end,severity\n2024-01-01 00:00:00,2024-01-01 00:10:00,high\n2024-01-01 01:00:00,2024-01-01 01:00:00\n",
+        )
+        .unwrap();
+        let l = read_intervals(&p).unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!((l[0].host.as_str(), l[0].kind.as_str()), ("", "anomaly"));
+        assert_eq!(l[0].end - l[0].start, 600);
+        assert_eq!(l[1].start, l[1].end);
+        std::fs::write(
+            &p,
+            "host,start,end\nh,2024-01-01 01:00:00,2024-01-01 00:00:00\n",
+        )
+        .unwrap();
+        let err = read_intervals(&p).unwrap_err().to_string();
+        assert!(err.contains(":2: end is before start"), "{err}");
     }
 }

@@ -29,6 +29,4 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("unknown {what} {name:?}")]
-    Unknown { what: &'static str, name: String },
 }

@@ -455,25 +455,4 @@ mod tests {
         assert_eq!(e.model.incidents, 0);
         assert_eq!(e.labels_outside, 2);
     }
-
-    #[test]
-    fn per_row_labels_become_intervals() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("l.csv");
-        std::fs::write(
-            &p,
-            "timestamp,value,label\n2024-01-01 00:00:00,1,0\n2024-01-01 00:05:00,1,1\n2024-01-01 00:10:00,1,1\n2024-01-01 00:15:00,1,0\n",
-        )
-        .unwrap();
-        let l = read_intervals(&p).unwrap();
-        assert_eq!(l.len(), 1);
-        assert_eq!(l[0].end - l[0].start, 600);
-        std::fs::write(&p, "timestamp,value\n").unwrap();
-        assert!(
-            read_intervals(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("start,end")
-        );
-    }
 }

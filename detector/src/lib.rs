@@ -7,8 +7,10 @@
 //! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline;
 //! - [`charts`]: the error histogram, per host and month metrics with anomalies shaded, and
 //!   the score coloured by its top metric.
-//! - [`logs`]: `detector parse` (Drain templates of a log) and `detector eval loghub`.
-//! - [`sequences`]: log sessions judged by DeepLog beside the unseen-template baseline.
+//! - [`logs`]: `detector parse` (Drain templates of a log) and log sessions judged by a
+//!   DeepLog model beside the unseen-template baseline (`detector logs`).
+//!
+//! The detector never trains: it reads model directories through `vigil-model`.
 
 pub mod charts;
 pub mod detect;
@@ -151,9 +153,7 @@ pub fn write_evaluation(out: &Path, e: &eval::Evaluation, model_name: &str) -> R
 }
 
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    vigil_core::io::write_atomic(path, &bytes).map_err(|e| Error::Output {
+    vigil_core::io::write_json(path, value).map_err(|e| Error::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
     })

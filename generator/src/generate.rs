@@ -14,6 +14,7 @@ use crate::incident::{self, Incident};
 use crate::logs::{LogLine, SessionLabel};
 use crate::scenario::Scenario;
 use vigil_core::label::write_labels;
+use vigil_core::session_label::{self, write_session_labels};
 use vigil_core::time::push_rfc3339_millis;
 use vigil_core::{AtomicFile, io::write_atomic};
 
@@ -221,7 +222,13 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
             .map(|i| i.label(scenario))
             .collect();
         write_labels(&dir.join("labels.csv"), &labels)?;
-        write_session_labels(&dir.join("session_labels.csv"), &sessions, scenario)?;
+        let rows = sessions.iter().map(|s| session_label::SessionLabel {
+            session: &s.session,
+            host: &scenario.hosts[s.host].name,
+            incident: s.incident,
+            kind: s.kind.name(),
+        });
+        write_session_labels(&dir.join("session_labels.csv"), rows)?;
         summary.anomalous_sessions += sessions.len();
     }
 
@@ -302,24 +309,6 @@ fn format_json(buf: &mut Vec<u8>, l: &LogLine, scenario: &Scenario) {
     // Serialising a `Value` into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *buf, &value);
     buf.push(b'\n');
-}
-
-fn write_session_labels(
-    path: &Path,
-    sessions: &[SessionLabel],
-    scenario: &Scenario,
-) -> Result<(), Error> {
-    let mut text = String::from("session,host,incident,kind\n");
-    for s in sessions {
-        text.push_str(&format!(
-            "{},{},{},{}\n",
-            s.session,
-            scenario.hosts[s.host].name,
-            s.incident,
-            s.kind.name()
-        ));
-    }
-    write_atomic(path, text.as_bytes()).map_err(io_err(path))
 }
 
 /// Simulates `scenario` with the given incident plan and returns every host's values,

@@ -6,11 +6,7 @@
 //! predicts a distribution over the next one: a one-hot input through an embedding layer,
 //! stacked LSTMs ([`crate::nn::Lstm`]) and a softmax over the templates. An event is
 //! abnormal when it is not among the `top_g` most likely predictions, or when its template
-//! was never seen in training.
-//!
-//! Training sessions repeat the same (history, next) pairs many times, so pairs are
-//! counted once and weighted by their count: the loss is exactly the mean over every
-//! position of every session, at a fraction of the work.
+//! was never seen in training. Training is the trainer's (`vigil_trainer::deeplog`).
 
 use std::collections::HashMap;
 
@@ -252,7 +248,7 @@ pub struct DeepLogHistory {
     pub seconds: f64,
     /// The g the detector uses: the configured `top_g`, raised until at most
     /// `max_valid_flagged` of the validation sessions would be flagged by rank (see
-    /// [`calibrate_top_g`]); `None` without validation sessions.
+    /// `vigil_trainer::deeplog::calibrate_top_g`); `None` without validation sessions.
     #[serde(default)]
     pub calibrated_top_g: Option<usize>,
 }

@@ -156,7 +156,7 @@ impl LogModel {
         let dot = self.transitions.to_dot(&self.vocab);
         save_dir(dir, force, Task::Logs, "deeplog", &files, |temp| {
             if let Err(e) = std::fs::write(temp.join("transitions.dot"), dot) {
-                eprintln!("trainer: warning: no transitions.dot: {e}");
+                eprintln!("warning: no transitions.dot in {}: {e}", dir.display());
             }
         })
     }

@@ -154,7 +154,7 @@ impl ModelDir {
             |temp| {
                 // The chart is for people; it is not part of the checked contents.
                 if let Err(message) = draw(&temp.join("loss_curves.png")) {
-                    eprintln!("trainer: warning: no loss chart: {message}");
+                    eprintln!("warning: no loss chart in {}: {message}", dir.display());
                 }
             },
         )

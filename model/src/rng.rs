@@ -1,4 +1,4 @@
-//! Seeded random streams for the trainer: weights, shuffling.
+//! Seeded random streams: initial weights (here) and the trainer's shuffling.
 
 use rand::SeedableRng;
 

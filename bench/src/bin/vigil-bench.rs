@@ -39,7 +39,7 @@ struct NabArgs {
     prefix: String,
     #[arg(long, short, default_value = "results/nab")]
     out: PathBuf,
-    /// The network [default: dense-autoencoder].
+    /// The network [default: dense_autoencoder].
     #[arg(long, value_name = "KIND")]
     model_kind: Option<ModelKindArg>,
     /// Window length in rows (capped at a tenth of the probationary period).
@@ -56,7 +56,7 @@ struct NabArgs {
     seed: u64,
 }
 
-/// `detector eval loghub`'s flags.
+/// `vigil-bench loghub`'s flags.
 #[derive(Debug, clap::Args)]
 struct LoghubArgs {
     /// The loghub-2k folder (one folder per system).

@@ -37,7 +37,7 @@ pub struct LoghubReport {
     pub lines_per_second: f64,
 }
 
-/// Runs `detector eval loghub`: scores, prints and writes `loghub.txt` and `loghub.json`.
+/// Runs `vigil-bench loghub`: scores, prints and writes `loghub.txt` and `loghub.json`.
 pub fn run_loghub(args: &LoghubJob) -> Result<LoghubReport, Error> {
     let systems: Vec<&loghub::System> = if args.systems.is_empty() {
         SYSTEMS.iter().collect()
@@ -83,7 +83,7 @@ pub fn run_loghub(args: &LoghubJob) -> Result<LoghubReport, Error> {
         lines_per_second: lines as f64 / seconds.max(1e-9),
         systems: results,
     };
-    std::fs::create_dir_all(&args.out).map_err(|source| Error::Write {
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::OutDir {
         path: args.out.clone(),
         source,
     })?;

@@ -137,7 +137,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
             format!("no labelled files under data/{}", job.prefix),
         ));
     }
-    std::fs::create_dir_all(job.out).map_err(|source| Error::Write {
+    std::fs::create_dir_all(job.out).map_err(|source| Error::OutDir {
         path: job.out.to_path_buf(),
         source,
     })?;

@@ -7,7 +7,9 @@
 //!   it, incremental, able to match without learning, serialisable;
 //! - [`sessions`]: groups parsed lines into sessions (by id, line windows or time windows)
 //!   and reads pre-parsed sequence files;
-//! - [`loghub`]: grouping accuracy on the loghub-2k benchmark, with logparser's settings.
+//! - [`templates`]: reads a pre-parsed log's templates file (`EventId,EventTemplate`);
+//! - [`pipeline`]: [`pipeline::LogParsing`], format + miner + session rule, learning
+//!   templates in training and only matching them in detection.
 
 pub mod drain;
 pub mod format;

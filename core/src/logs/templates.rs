@@ -7,11 +7,7 @@ use super::Error;
 
 /// Template texts of a templates file: `EventId,EventTemplate[,…]`.
 pub fn read_templates(path: &Path) -> Result<HashMap<String, String>, Error> {
-    let err = |line: u64, message: String| Error::Line {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
+    let err = |line: u64, message: String| Error::line(path, line, message);
     let mut reader = csv::Reader::from_path(path).map_err(|e| err(0, e.to_string()))?;
     let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
     let col = |name: &str| {

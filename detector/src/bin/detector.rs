@@ -48,6 +48,13 @@ struct ParseArgs {
     quiet: bool,
 }
 
+/// `--split` of a sequence file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SplitArg {
+    Train,
+    Test,
+}
+
 #[derive(Debug, Args)]
 struct LogsArgs {
     /// A raw log (parsed with the model's own parser and session rule).
@@ -62,8 +69,8 @@ struct LogsArgs {
     #[arg(long)]
     sequences: Option<PathBuf>,
     /// With --sequences: only this split (train or test).
-    #[arg(long, requires = "sequences", value_parser = ["train", "test"])]
-    split: Option<String>,
+    #[arg(long, requires = "sequences", value_enum)]
+    split: Option<SplitArg>,
     /// Model directory written by `trainer logs`.
     #[arg(long, short)]
     model: PathBuf,
@@ -289,12 +296,9 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
         (Some(path), _) => LogsInput::Raw(path),
         (None, Some(path)) => LogsInput::Sequences {
             path,
-            split: a.split.as_deref().map(|s| {
-                if s == "train" {
-                    Split::Train
-                } else {
-                    Split::Test
-                }
+            split: a.split.map(|s| match s {
+                SplitArg::Train => Split::Train,
+                SplitArg::Test => Split::Test,
             }),
         },
         (None, None) => anyhow::bail!("give --input (a raw log) or --sequences"),

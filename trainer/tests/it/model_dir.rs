@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::Device;
 use vigil_core::series::{ReadOptions, read_table};
 use vigil_model::ModelDir;
-use vigil_model::config::{ModelConfig, TrainingConfig};
+use vigil_model::config::{ModelConfig, ModelKind, TrainingConfig};
 use vigil_trainer::data::WindowData;
 use vigil_trainer::training::score;
 use vigil_trainer::{MetricsJob, train_metrics};
@@ -16,11 +16,11 @@ use crate::small_metrics;
 
 /// Trains a model of `kind` for two epochs on the small fleet; returns the input, the model
 /// directory and the trained model as it was in memory.
-fn quick_train(dir: &Path, kind: &str) -> (PathBuf, PathBuf, ModelDir) {
+fn quick_train(dir: &Path, kind: ModelKind) -> (PathBuf, PathBuf, ModelDir) {
     let input = small_metrics(dir);
-    let model_dir = dir.join(format!("model-{kind}"));
+    let model_dir = dir.join(format!("model-{kind:?}"));
     let config = TrainingConfig {
-        model: ModelConfig::default_for(serde_json::from_str(&format!("{kind:?}")).unwrap()),
+        model: ModelConfig::default_for(kind),
         window: 8,
         epochs: 2,
         ..TrainingConfig::default()
@@ -36,13 +36,17 @@ fn quick_train(dir: &Path, kind: &str) -> (PathBuf, PathBuf, ModelDir) {
     (input, model_dir, trained)
 }
 
-fn quick_model(dir: &Path, kind: &str) -> PathBuf {
+fn quick_model(dir: &Path, kind: ModelKind) -> PathBuf {
     quick_train(dir, kind).1
 }
 
 #[test]
 fn save_then_load_scores_identically() {
-    for kind in ["lstm_forecaster", "dense_autoencoder", "lstm_autoencoder"] {
+    for kind in [
+        ModelKind::LstmForecaster,
+        ModelKind::DenseAutoencoder,
+        ModelKind::LstmAutoencoder,
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let (input, model_dir, trained) = quick_train(dir.path(), kind);
         let loaded = ModelDir::load(&model_dir).unwrap();
@@ -56,7 +60,7 @@ fn save_then_load_scores_identically() {
         let a = score(&trained.network, &data, &data.valid, &device);
         let b = score(&loaded.network, &data, &data.valid, &device);
         assert!(!a.is_empty());
-        assert_eq!(a, b, "{kind}: the loaded model scores differently");
+        assert_eq!(a, b, "{kind:?}: the loaded model scores differently");
         for f in [
             "manifest.json",
             "config.toml",
@@ -68,7 +72,7 @@ fn save_then_load_scores_identically() {
             "history.json",
             "loss_curves.png",
         ] {
-            assert!(model_dir.join(f).is_file(), "{kind}: {f} missing");
+            assert!(model_dir.join(f).is_file(), "{kind:?}: {f} missing");
         }
     }
 }
@@ -80,7 +84,7 @@ fn error(dir: &Path) -> String {
 #[test]
 fn damaged_directories_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let model_dir = quick_model(dir.path(), "lstm_forecaster");
+    let model_dir = quick_model(dir.path(), ModelKind::LstmForecaster);
     let copy = |name: &str| {
         let to = dir.path().join(name);
         fs::create_dir_all(&to).unwrap();
@@ -150,9 +154,9 @@ fn damaged_directories_are_refused_with_the_reason() {
 #[test]
 fn the_same_seed_gives_the_same_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let a = quick_model(dir.path(), "lstm_autoencoder");
+    let a = quick_model(dir.path(), ModelKind::LstmAutoencoder);
     let b_dir = tempfile::tempdir().unwrap();
-    let b = quick_model(b_dir.path(), "lstm_autoencoder");
+    let b = quick_model(b_dir.path(), ModelKind::LstmAutoencoder);
     // weights.bpk also carries burn's random parameter ids, so compare what the weights do:
     // every validation window's score, and every epoch's losses.
     for f in [
