@@ -537,6 +537,8 @@ def check_pipeline_steps():
     script = (REPO / "pipeline.sh").read_text().replace("\\\n", " ")
     steps = []
     for line in script.splitlines():
+        if not line.startswith("run "):
+            continue  # only the steps; other lines are shell that shlex need not follow
         words = shlex.split(line, comments=True)
         if words[:1] == ["run"] and "--" in words:
             args = [w for w in words[words.index("--") + 1 :] if w != "$@"]
@@ -617,8 +619,18 @@ def check_context(tmp):
                     f"{rs.relative_to(context)} embeds {m.group(1)}, which "
                     f"{ignore.name} keeps out of the build context"
                 )
+    # Only this platform's packages: other platforms' (android_system_properties, …) are
+    # never downloaded by a build here, and --offline cannot fetch them.
+    host = next(
+        line.split(":", 1)[1].strip()
+        for line in subprocess.run(
+            ["rustc", "-vV"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        if line.startswith("host:")
+    )
     proc = subprocess.run(
-        ["cargo", "metadata", "--locked", "--offline", "--format-version", "1"],
+        ["cargo", "metadata", "--locked", "--offline", "--format-version", "1",
+         "--filter-platform", host],
         cwd=context,
         capture_output=True,
         text=True,
