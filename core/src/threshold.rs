@@ -129,6 +129,12 @@ impl Method {
                 let mut excesses: Vec<f64> =
                     sorted.iter().filter(|&&x| x > t).map(|x| x - t).collect();
                 let peaks = excesses.len();
+                let highest = sorted[sorted.len() - 1];
+                if peaks == 0 {
+                    // No value above the initial quantile (a constant series, a quantised
+                    // gauge): no tail to fit; only what exceeds every normal value alarms.
+                    return Ok(threshold(highest, None));
+                }
                 let (shape, scale) = fit_gpd(&mut excesses);
                 // P(X > z) = (peaks / n) · (1 + ξ (z - t) / σ)^(-1/ξ) = q
                 let r = q * sorted.len() as f64 / peaks as f64;
@@ -137,6 +143,7 @@ impl Method {
                 } else {
                     t + scale / shape * (r.powf(-shape) - 1.0)
                 };
+                let value = if value.is_finite() { value } else { highest };
                 Ok(threshold(
                     value,
                     Some(Tail {
@@ -241,5 +248,25 @@ mod tests {
         .calibrate(&errors)
         .unwrap_err();
         assert!(matches!(e, Error::TooFew(101, 500)), "{e}");
+    }
+
+    /// Regression (issue 13): a constant series' errors gave a threshold of -inf, so every
+    /// row of `artificialNoAnomaly/art_flatline.csv` alarmed.
+    #[test]
+    fn constant_errors_give_the_constant_as_threshold() {
+        let pot = Method::Pot {
+            q: 1e-3,
+            initial: 0.98,
+        };
+        for c in [0.0f32, 0.25] {
+            let t = pot.calibrate(&vec![c; 2000]).unwrap();
+            assert_eq!(t.value, f64::from(c));
+            assert!(t.tail.is_none());
+        }
+        // A tail that is constant above the initial quantile, below it spread.
+        let mut e: Vec<f32> = (0..2000).map(|i| (i % 50) as f32 / 100.0).collect();
+        e.iter_mut().skip(1900).for_each(|x| *x = 0.49);
+        let t = pot.calibrate(&e).unwrap();
+        assert!(t.value.is_finite() && t.value >= 0.49 - 1e-9, "{}", t.value);
     }
 }

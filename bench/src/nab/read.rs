@@ -110,14 +110,37 @@ pub fn read_series(path: &Path) -> Result<(Vec<i64>, Vec<f64>), Error> {
 /// Loads the NAB files whose label key starts with `prefix` (e.g. `"realAWSCloudwatch/"`)
 /// from a NAB checkout at `root` (`labels/combined_windows.json`, `data/<key>`), in key
 /// order: the files and their values.
-pub fn load_corpus(root: &Path, prefix: &str) -> Result<(Vec<NabFile>, Vec<Vec<f64>>), Error> {
+pub fn load_corpus(root: &Path, prefix: &str) -> Result<Corpus, Error> {
     let windows = read_windows(&root.join("labels").join("combined_windows.json"))?;
-    let mut files = Vec::new();
-    let mut values = Vec::new();
+    let mut corpus = Corpus::default();
     for (key, windows) in windows.into_iter().filter(|(k, _)| k.starts_with(prefix)) {
-        let (times, vals) = read_series(&root.join("data").join(&key))?;
-        files.push(NabFile::new(key, times, windows)?);
-        values.push(vals);
+        let path = root.join("data").join(&key);
+        if !path.exists() {
+            corpus.missing.push(key);
+            continue;
+        }
+        match read_series(&path)
+            .and_then(|(times, vals)| Ok((NabFile::new(key.clone(), times, windows)?, vals)))
+        {
+            Ok((file, vals)) => {
+                corpus.files.push(file);
+                corpus.values.push(vals);
+            }
+            Err(e) => corpus.skipped.push((key, e.to_string())),
+        }
     }
-    Ok((files, values))
+    Ok(corpus)
+}
+
+/// The labelled files of a NAB checkout under a prefix: those that could be read, and
+/// what happened to the others (a run over "every file" runs what exists and says so).
+#[derive(Debug, Default)]
+pub struct Corpus {
+    pub files: Vec<NabFile>,
+    /// Each file's values, in the order of `files`.
+    pub values: Vec<Vec<f64>>,
+    /// Labelled in `combined_windows.json`, but without a data file.
+    pub missing: Vec<String>,
+    /// Present but not scorable as NAB scores (e.g. timestamps that go backwards), with why.
+    pub skipped: Vec<(String, String)>,
 }

@@ -61,12 +61,47 @@ pub struct FileResult {
     pub baseline_windows_found: usize,
     pub baseline_alarms: usize,
     pub threshold: f64,
+    /// Rows older than the previous one, written out unscored by the detector.
+    pub out_of_order: u64,
+    /// The step (seconds) the file's rows came at, when it was resampled onto the model's.
+    pub resampled_from: Option<i64>,
+}
+
+/// A labelled file that could not be scored, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+/// One profile's scores over one category's files (optimised: at the corpus-wide
+/// thresholds).
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryProfile {
+    pub profile: String,
+    pub model_calibrated: f64,
+    pub model_optimised: f64,
+    pub baseline_calibrated: f64,
+    pub baseline_optimised: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryResult {
+    pub category: String,
+    pub files: usize,
+    pub profiles: Vec<CategoryProfile>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NabReport {
     pub files: Vec<FileResult>,
     pub profiles: Vec<ProfileResult>,
+    /// Per category, when the run spans several.
+    pub categories: Vec<CategoryResult>,
+    /// Labelled files without a data file (a category kept out on purpose).
+    pub missing: Vec<String>,
+    /// Files that could not be scored, with why.
+    pub skipped: Vec<Skipped>,
     pub model_kind: String,
     pub window: usize,
     pub seconds: f64,
@@ -127,95 +162,95 @@ fn optimise_edges(
     best.ok_or_else(|| nab_err(root, "no scores"))
 }
 
-pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
-    let started = std::time::Instant::now();
-    let (files, _) =
-        load_corpus(job.benchmarks, job.prefix).map_err(|e| nab_err(job.benchmarks, e))?;
-    if files.is_empty() {
+/// One file run: its result and its rows' scores and alarms.
+struct FileRun {
+    result: FileResult,
+    model_scores: Vec<f64>,
+    base_scores: Vec<f64>,
+    model_alarms: Vec<bool>,
+    base_alarms: Vec<bool>,
+}
+
+/// Trains on `file`'s probationary period and scores every row.
+fn run_file(job: &NabJob, file: &NabFile) -> Result<FileRun, Error> {
+    let path: PathBuf = job.benchmarks.join("data").join(file.name());
+    let text = std::fs::read_to_string(&path).map_err(|e| nab_err(&path, e))?;
+    let prob = file.probationary_rows();
+    // The probationary rows (plus the header) are all the model ever learns from.
+    let head: String = text
+        .lines()
+        .take(prob + 1)
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    // The model learns at the step the file's rows mostly come at (its timestamps, never
+    // its labels): a feed whose step changes after the probationary period (5 min, then
+    // 10) is learnt at its usual step, the head resampled onto it.
+    let read = ReadOptions {
+        step: usual_step(file.times()),
+        ..ReadOptions::default()
+    };
+    let table = read_table_from(head.as_bytes(), &path, &read)?;
+    let mut config = job.config.clone();
+    config.window = config.window.min(prob / 10).max(4);
+    let model = train_table(table, &config, &mut ())
+        .map_err(|e| nab_err(&path, format!("training on the probationary period: {e}")))?;
+    let calibration: Calibration = calibrate(&model, &job.options)?;
+    let stem = Path::new(file.name())
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut scores = ScoresCsv::create(
+        &job.out.join(format!("{stem}.scores.csv")),
+        &model.data.columns,
+        calibration.model.value,
+        calibration.baseline.value,
+    )?;
+    let mut rows = Collect::default();
+    let mut detector = Detector::new(&model, &job.options, &calibration);
+    detector.run(
+        text.as_bytes(),
+        &path,
+        &mut Fanout(vec![&mut scores, &mut rows]),
+    )?;
+    scores.commit()?;
+    if rows.rows.len() != file.len() {
         return Err(nab_err(
-            job.benchmarks,
-            format!("no labelled files under data/{}", job.prefix),
+            &path,
+            format!(
+                "{} rows scored, {} in the file",
+                rows.rows.len(),
+                file.len()
+            ),
         ));
     }
-    std::fs::create_dir_all(job.out).map_err(|source| Error::OutDir {
-        path: job.out.to_path_buf(),
-        source,
-    })?;
-    let mut model_scores = Vec::new();
-    let mut base_scores = Vec::new();
-    let mut model_alarms = Vec::new();
-    let mut base_alarms = Vec::new();
-    let mut per_file = Vec::new();
-    for file in &files {
-        let path: PathBuf = job.benchmarks.join("data").join(file.name());
-        let text = std::fs::read_to_string(&path).map_err(|e| nab_err(&path, e))?;
-        let prob = file.probationary_rows();
-        // The probationary rows (plus the header) are all the model ever learns from.
-        let head: String = text
-            .lines()
-            .take(prob + 1)
-            .flat_map(|l| [l, "\n"])
-            .collect();
-        let table = read_table_from(head.as_bytes(), &path, &ReadOptions::default())?;
-        let mut config = job.config.clone();
-        config.window = config.window.min(prob / 10).max(4);
-        let model = train_table(table, &config, &mut ())
-            .map_err(|e| nab_err(&path, format!("training on the probationary period: {e}")))?;
-        let calibration: Calibration = calibrate(&model, &job.options)?;
-        let stem = Path::new(file.name())
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut scores = ScoresCsv::create(
-            &job.out.join(format!("{stem}.scores.csv")),
-            &model.data.columns,
-            calibration.model.value,
-            calibration.baseline.value,
-        )?;
-        let mut rows = Collect::default();
-        let mut detector = Detector::new(&model, &job.options, &calibration);
-        detector.run(
-            text.as_bytes(),
-            &path,
-            &mut Fanout(vec![&mut scores, &mut rows]),
-        )?;
-        scores.commit()?;
-        if rows.rows.len() != file.len() {
-            return Err(nab_err(
-                &path,
-                format!(
-                    "{} rows scored, {} in the file",
-                    rows.rows.len(),
-                    file.len()
-                ),
-            ));
-        }
-        let ms: Vec<f64> = rows.rows.iter().map(|(_, r)| f64::from(r.score)).collect();
-        let bs: Vec<f64> = rows
+    let ms: Vec<f64> = rows.rows.iter().map(|(_, r)| f64::from(r.score)).collect();
+    let bs: Vec<f64> = rows
+        .rows
+        .iter()
+        .map(|(_, r)| f64::from(r.baseline_score))
+        .collect();
+    let ma = rising_edges(&rows.rows.iter().map(|(_, r)| r.anomaly).collect::<Vec<_>>());
+    let ba = rising_edges(
+        &rows
             .rows
             .iter()
-            .map(|(_, r)| f64::from(r.baseline_score))
-            .collect();
-        let ma = rising_edges(&rows.rows.iter().map(|(_, r)| r.anomaly).collect::<Vec<_>>());
-        let ba = rising_edges(
-            &rows
-                .rows
-                .iter()
-                .map(|(_, r)| r.baseline_anomaly)
-                .collect::<Vec<_>>(),
-        );
-        let found = |alarms: &[bool]| -> usize {
-            file.window_rows()
-                .iter()
-                .filter(|(l, r)| {
-                    alarms[*l..=*r]
-                        .iter()
-                        .enumerate()
-                        .any(|(i, &a)| a && l + i >= prob)
-                })
-                .count()
-        };
-        per_file.push(FileResult {
+            .map(|(_, r)| r.baseline_anomaly)
+            .collect::<Vec<_>>(),
+    );
+    let found = |alarms: &[bool]| -> usize {
+        file.window_rows()
+            .iter()
+            .filter(|(l, r)| {
+                alarms[*l..=*r]
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &a)| a && l + i >= prob)
+            })
+            .count()
+    };
+    let r = &detector.report;
+    Ok(FileRun {
+        result: FileResult {
             file: file.name().to_string(),
             rows: file.len(),
             windows: file.windows().len(),
@@ -224,42 +259,187 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
             baseline_windows_found: found(&ba),
             baseline_alarms: ba.iter().skip(prob).filter(|a| **a).count(),
             threshold: calibration.model.value,
-        });
-        model_scores.push(ms);
-        base_scores.push(bs);
-        model_alarms.push(ma);
-        base_alarms.push(ba);
+            out_of_order: r.out_of_order,
+            resampled_from: r.resampled.first().map(|s| s.step),
+        },
+        model_scores: ms,
+        base_scores: bs,
+        model_alarms: ma,
+        base_alarms: ba,
+    })
+}
+
+/// NAB scores of `files` for one profile: calibrated alarms, and NAB's optimised threshold.
+fn profile_result(
+    files: &[NabFile],
+    runs: &[FileRun],
+    p: &Profile,
+    root: &Path,
+) -> Result<(ProfileResult, f64, f64), Error> {
+    let score = |alarms: Vec<Vec<bool>>| -> Result<CorpusScore, Error> {
+        normalised(files, &alarms, p).map_err(|e| nab_err(root, e))
+    };
+    let model_scores: Vec<Vec<f64>> = runs.iter().map(|r| r.model_scores.clone()).collect();
+    let base_scores: Vec<Vec<f64>> = runs.iter().map(|r| r.base_scores.clone()).collect();
+    let (mt, mo) = optimise_edges(files, &model_scores, p, root)?;
+    let (bt, bo) = optimise_edges(files, &base_scores, p, root)?;
+    let result = ProfileResult {
+        profile: p.name.to_string(),
+        model_calibrated: score(runs.iter().map(|r| r.model_alarms.clone()).collect())?.normalised,
+        model_optimised: mo.normalised,
+        model_threshold: mt,
+        baseline_calibrated: score(runs.iter().map(|r| r.base_alarms.clone()).collect())?
+            .normalised,
+        baseline_optimised: bo.normalised,
+        baseline_threshold: bt,
+    };
+    Ok((result, mt, bt))
+}
+
+/// The alarms of a detector alarming once when its score crosses `threshold`.
+fn edges_at(scores: &[f64], threshold: f64) -> Vec<bool> {
+    rising_edges(&scores.iter().map(|&x| x >= threshold).collect::<Vec<_>>())
+}
+
+pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
+    let started = std::time::Instant::now();
+    let corpus = load_corpus(job.benchmarks, job.prefix).map_err(|e| nab_err(job.benchmarks, e))?;
+    if corpus.files.is_empty() {
+        return Err(nab_err(
+            job.benchmarks,
+            format!(
+                "no labelled files under data/{} ({} labelled without a data file, {} unreadable)",
+                job.prefix,
+                corpus.missing.len(),
+                corpus.skipped.len()
+            ),
+        ));
+    }
+    std::fs::create_dir_all(job.out).map_err(|source| Error::OutDir {
+        path: job.out.to_path_buf(),
+        source,
+    })?;
+    let mut skipped: Vec<Skipped> = corpus
+        .skipped
+        .iter()
+        .map(|(file, reason)| Skipped {
+            file: file.clone(),
+            reason: reason.clone(),
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut runs = Vec::new();
+    for file in &corpus.files {
+        match run_file(job, file) {
+            Ok(run) => {
+                files.push(file.clone());
+                runs.push(run);
+            }
+            // One file never stops the run: it is reported, and the others are scored.
+            Err(e) => skipped.push(Skipped {
+                file: file.name().to_string(),
+                reason: format!("{e:#}"),
+            }),
+        }
+    }
+    if files.is_empty() {
+        return Err(nab_err(job.benchmarks, "no file could be scored"));
     }
     let mut profiles = Vec::new();
+    let mut thresholds = Vec::new();
     for p in &PROFILES {
-        let score = |alarms: &[Vec<bool>]| -> Result<CorpusScore, Error> {
-            normalised(&files, alarms, p).map_err(|e| nab_err(job.benchmarks, e))
-        };
-        let opt = |scores: &[Vec<f64>]| optimise_edges(&files, scores, p, job.benchmarks);
-        let (mt, mo) = opt(&model_scores)?;
-        let (bt, bo) = opt(&base_scores)?;
-        profiles.push(ProfileResult {
-            profile: p.name.to_string(),
-            model_calibrated: score(&model_alarms)?.normalised,
-            model_optimised: mo.normalised,
-            model_threshold: mt,
-            baseline_calibrated: score(&base_alarms)?.normalised,
-            baseline_optimised: bo.normalised,
-            baseline_threshold: bt,
-        });
+        let (result, mt, bt) = profile_result(&files, &runs, p, job.benchmarks)?;
+        profiles.push(result);
+        thresholds.push((mt, bt));
+    }
+    // Per category: the calibrated alarms, and the corpus-wide optimised thresholds.
+    let mut categories = Vec::new();
+    let mut names: Vec<&str> = files.iter().map(|f| category(f.name())).collect();
+    names.dedup();
+    if names.len() > 1 {
+        for name in names {
+            let idx: Vec<usize> = (0..files.len())
+                .filter(|&i| category(files[i].name()) == name)
+                .collect();
+            let sub: Vec<NabFile> = idx.iter().map(|&i| files[i].clone()).collect();
+            let mut scores = Vec::new();
+            for (p, &(mt, bt)) in PROFILES.iter().zip(&thresholds) {
+                let at = |alarms: Vec<Vec<bool>>| {
+                    normalised(&sub, &alarms, p)
+                        .map(|c| c.normalised)
+                        .map_err(|e| nab_err(job.benchmarks, e))
+                };
+                scores.push(CategoryProfile {
+                    profile: p.name.to_string(),
+                    model_calibrated: at(idx
+                        .iter()
+                        .map(|&i| runs[i].model_alarms.clone())
+                        .collect())?,
+                    model_optimised: at(idx
+                        .iter()
+                        .map(|&i| edges_at(&runs[i].model_scores, mt))
+                        .collect())?,
+                    baseline_calibrated: at(idx
+                        .iter()
+                        .map(|&i| runs[i].base_alarms.clone())
+                        .collect())?,
+                    baseline_optimised: at(idx
+                        .iter()
+                        .map(|&i| edges_at(&runs[i].base_scores, bt))
+                        .collect())?,
+                });
+            }
+            categories.push(CategoryResult {
+                category: name.to_string(),
+                files: idx.len(),
+                profiles: scores,
+            });
+        }
     }
     let report = NabReport {
-        files: per_file,
+        files: runs.into_iter().map(|r| r.result).collect(),
         profiles,
+        categories,
+        missing: corpus.missing,
+        skipped,
         model_kind: job.config.model.name().to_string(),
         window: job.config.window,
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&job.out.join("nab.json"), &report)?;
-    let text = render(&report, files.len());
+    let text = render(&report, report.files.len());
     vigil_core::io::write_atomic(job.out.join("nab.txt"), text.as_bytes())
         .map_err(|e| nab_err(job.out, e))?;
     Ok(report)
+}
+
+/// The median step between consecutive distinct timestamps; `None` for fewer than two.
+fn usual_step(times: &[i64]) -> Option<i64> {
+    let mut d: Vec<i64> = times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|&d| d > 0)
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    let mid = d.len() / 2;
+    Some(*d.select_nth_unstable(mid).1)
+}
+
+/// A file's category: its label key's folder (`realAWSCloudwatch`).
+fn category(name: &str) -> &str {
+    name.split_once('/').map_or("", |(c, _)| c)
+}
+
+/// A normalised score, or `n/a` where there is nothing to normalise against (no anomaly
+/// window: the perfect and the null detector score the same).
+fn score(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.1}")
+    } else {
+        "n/a".into()
+    }
 }
 
 pub fn render(r: &NabReport, n: usize) -> String {
@@ -277,13 +457,68 @@ pub fn render(r: &NabReport, n: usize) -> String {
     for p in &r.profiles {
         let _ = writeln!(
             s,
-            "{:<20} {:>12.1} {:>12.1} {:>12.1} {:>12.1}",
+            "{:<20} {:>12} {:>12} {:>12} {:>12}",
             p.profile,
-            p.model_calibrated,
-            p.model_optimised,
-            p.baseline_calibrated,
-            p.baseline_optimised
+            score(p.model_calibrated),
+            score(p.model_optimised),
+            score(p.baseline_calibrated),
+            score(p.baseline_optimised)
         );
+    }
+    if !r.categories.is_empty() {
+        let _ = writeln!(
+            s,
+            "per category, standard profile (opt: at the corpus-wide thresholds):"
+        );
+        for c in &r.categories {
+            if let Some(p) = c.profiles.first() {
+                let _ = writeln!(
+                    s,
+                    "  {:<24} {:>3} files {:>8} {:>8} {:>8} {:>8}",
+                    c.category,
+                    c.files,
+                    score(p.model_calibrated),
+                    score(p.model_optimised),
+                    score(p.baseline_calibrated),
+                    score(p.baseline_optimised)
+                );
+            }
+        }
+    }
+    if !r.missing.is_empty() || !r.skipped.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} labelled files have no data file here (not run); {} could not be scored{}",
+            r.missing.len(),
+            r.skipped.len(),
+            if r.skipped.is_empty() { "." } else { ":" }
+        );
+        for k in &r.skipped {
+            let _ = writeln!(s, "  {}: {}", k.file, k.reason);
+        }
+    }
+    let odd: Vec<String> = r
+        .files
+        .iter()
+        .filter(|f| f.out_of_order > 0 || f.resampled_from.is_some())
+        .map(|f| {
+            let mut notes = Vec::new();
+            if let Some(step) = f.resampled_from {
+                notes.push(format!(
+                    "rows {step} s apart, resampled onto the model's step"
+                ));
+            }
+            if f.out_of_order > 0 {
+                notes.push(format!(
+                    "{} rows out of time order, unscored",
+                    f.out_of_order
+                ));
+            }
+            format!("  {}: {}", f.file, notes.join("; "))
+        })
+        .collect();
+    if !odd.is_empty() {
+        let _ = writeln!(s, "handled on purpose:\n{}", odd.join("\n"));
     }
     let _ = writeln!(
         s,

@@ -464,7 +464,9 @@ fn real_aws_cloudwatch_corpus() {
     let w = &windows["realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv"];
     assert_eq!(w.len(), 2);
 
-    let (files, values) = load_corpus(root, "realAWSCloudwatch/").expect("corpus");
+    let corpus = load_corpus(root, "realAWSCloudwatch/").expect("corpus");
+    assert!(corpus.missing.is_empty() && corpus.skipped.is_empty());
+    let (files, values) = (corpus.files, corpus.values);
     assert_eq!(files.len(), 17);
     assert_eq!(files.iter().map(|f| f.windows().len()).sum::<usize>(), 30);
     let f = &files[0];

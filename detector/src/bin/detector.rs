@@ -207,6 +207,29 @@ fn threshold(a: &MetricsArgs) -> anyhow::Result<Method> {
     })
 }
 
+/// What the run did on purpose to messy input, said even with --quiet.
+fn warn_about(r: &vigil_detector::detect::Report) {
+    use vigil_detector::explain::duration;
+    for s in &r.resampled {
+        let host = if s.host.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", s.host)
+        };
+        eprintln!(
+            "detector: warning: the rows{host} are {} apart; resampled onto the model's step of {}",
+            duration(s.step),
+            duration(s.model_step)
+        );
+    }
+    if r.out_of_order > 0 {
+        eprintln!(
+            "detector: warning: {} rows older than their host's previous row were written out unscored",
+            r.out_of_order
+        );
+    }
+}
+
 fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
     if let Some(n) = a.threads {
         rayon::ThreadPoolBuilder::new()
@@ -238,6 +261,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             max_hosts: a.chart_hosts,
         }),
     })?;
+    warn_about(&summary.report);
     if !a.quiet {
         let r = &summary.report;
         eprintln!(

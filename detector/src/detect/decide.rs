@@ -30,19 +30,15 @@ impl Detector<'_> {
         let seq = self.front_seq + self.queue.len() as u64;
         let mut restart = false;
         let mut merged = false;
+        // A row older than its host's previous one is written out but never scored: the
+        // ring holds the host's rows in time order.
+        let mut out_of_order = false;
         {
             let grp = &mut self.groups[g];
             if let Some(last) = grp.last_time {
                 if time < last {
-                    let message = format!(
-                        "time {} is before the previous row of {:?} ({}): a host's rows must be in time order",
-                        vigil_core::time::rfc3339(time),
-                        grp.name,
-                        vigil_core::time::rfc3339(last)
-                    );
-                    return self.bad_line(path, line, message);
-                }
-                if grp.deltas.len() < STEP_SAMPLE && time > last {
+                    out_of_order = true;
+                } else if grp.deltas.len() < STEP_SAMPLE && time > last {
                     grp.deltas.push(time - last);
                 }
             }
@@ -55,6 +51,7 @@ impl Detector<'_> {
         self.model.data.scaler.transform(&mut scaled);
         let grp = &mut self.groups[g];
         match grp.last_grid {
+            _ if out_of_order => {}
             None => {
                 grp.last_grid = Some(time);
                 restart = true;
@@ -84,7 +81,7 @@ impl Detector<'_> {
             }
         }
         let mut windowed = false;
-        if !merged {
+        if !merged && !out_of_order {
             grp.ring.extend(scaled.iter().copied());
             let keep = need * w;
             if grp.ring.len() > keep {
@@ -109,6 +106,8 @@ impl Detector<'_> {
         self.report.rows += 1;
         if merged {
             self.report.merged += 1;
+        } else if out_of_order {
+            self.report.out_of_order += 1;
         } else if !windowed {
             self.report.warm_up += 1;
         }

@@ -186,21 +186,34 @@ impl Detector<'_> {
         d.sort_unstable();
         let median = d[d.len() / 2];
         let step = self.model.data.step;
-        if median != step {
-            let host = if group.name.is_empty() {
-                String::new()
-            } else {
-                format!(" for {}", group.name)
-            };
-            return Err(vigil_core::Error::File {
-                path: path.to_path_buf(),
-                message: format!(
-                    "the rows are {} apart{host}, but the model was trained on a step of {}: resample the data or train a model on this step",
-                    crate::explain::duration(median),
-                    crate::explain::duration(step)
-                ),
-            }.into());
+        if median == step {
+            return Ok(());
         }
-        Ok(())
+        // A step near the model's (a clock that drifts, a collector that was reconfigured:
+        // 11 min for 10) is resampled onto the model's grid, as the trainer resamples its
+        // data; another resolution altogether needs another model.
+        let ratio = median as f64 / step as f64;
+        if (1.0 / MAX_STEP_RATIO..=MAX_STEP_RATIO).contains(&ratio) {
+            self.report.resampled.push(Resampled {
+                host: group.name.clone(),
+                step: median,
+                model_step: step,
+            });
+            return Ok(());
+        }
+        let host = if group.name.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", group.name)
+        };
+        Err(vigil_core::Error::File {
+            path: path.to_path_buf(),
+            message: format!(
+                "the rows are {} apart{host}, but the model was trained on a step of {}: resample the data or train a model on this step (steps within ×{MAX_STEP_RATIO} of the model's are resampled onto it)",
+                crate::explain::duration(median),
+                crate::explain::duration(step)
+            ),
+        }
+        .into())
     }
 }

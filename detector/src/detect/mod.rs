@@ -34,6 +34,9 @@ pub use options::{Calibration, Options, calibrate};
 const REFERENCE_ROWS: usize = 120;
 /// Deltas a group's step is checked on.
 const STEP_SAMPLE: usize = 32;
+/// A host whose median step is within this factor of the model's is resampled onto the
+/// model's grid (and reported); further off, the data are refused.
+const MAX_STEP_RATIO: f64 = 2.0;
 /// Rows that may wait for a decision before the oldest waiting group is closed (only a
 /// file sorted by host, rather than by time, gets here).
 const MAX_WAITING: usize = 200_000;
@@ -81,6 +84,15 @@ pub trait Sink {
     }
 }
 
+/// A host read at another step than the model's and resampled onto the model's grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resampled {
+    pub host: String,
+    /// The median step of its first rows, seconds.
+    pub step: i64,
+    pub model_step: i64,
+}
+
 /// What a run did besides scoring.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
@@ -90,6 +102,11 @@ pub struct Report {
     pub warm_up: u64,
     /// Off-grid rows that fell on an occupied step (output, not scored).
     pub merged: u64,
+    /// Rows older than their host's previous row (output, not scored: a host's rows are
+    /// read in time order).
+    pub out_of_order: u64,
+    /// Hosts whose rows came at another step than the model's, resampled onto it.
+    pub resampled: Vec<Resampled>,
     pub filled_steps: u64,
     /// Gaps too long to fill, where a series restarted.
     pub restarts: u64,

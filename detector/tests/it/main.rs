@@ -301,6 +301,22 @@ fn fails(dir: &Path, input: &Path, model: &Path, needle: &str) {
     );
 }
 
+/// Runs `detector metrics` on `input` into `dir/out`, expecting success and `needle` on
+/// stderr; returns its summary.json.
+fn succeeds(dir: &Path, input: &Path, model: &Path, out: &str, needle: &str) -> serde_json::Value {
+    detector()
+        .args(["metrics", "-q", "--no-charts", "-i"])
+        .arg(input)
+        .arg("-m")
+        .arg(model)
+        .arg("-o")
+        .arg(dir.join(out))
+        .assert()
+        .success()
+        .stderr(contains(needle));
+    serde_json::from_slice(&fs::read(dir.join(out).join("summary.json")).unwrap()).unwrap()
+}
+
 /// Rewrites the first `n` data rows of the test metrics through `edit`.
 fn variant(
     dir: &Path,
@@ -358,6 +374,54 @@ fn bad_inputs(dir: &Path, test: &Path, model: &Path) {
     let p = dir.join("step.csv");
     fs::write(&p, out.join("\n") + "\n").unwrap();
     fails(dir, &p, model, "apart");
+    // A step near the model's (66 s for 60 s) is resampled onto the model's grid, and said.
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let web: Vec<&str> = lines.filter(|l| l.contains(",web-1,")).take(300).collect();
+    let t0 = vigil_core::time::parse_timestamp(web[0].split(',').next().unwrap())
+        .unwrap()
+        .timestamp();
+    let mut out = vec![header.to_string()];
+    for (i, l) in web.iter().enumerate() {
+        let rest = l.split_once(',').unwrap().1;
+        out.push(format!(
+            "{},{rest}",
+            vigil_core::time::rfc3339(t0 + 66 * i as i64)
+        ));
+    }
+    let p = dir.join("drift.csv");
+    fs::write(&p, out.join("\n") + "\n").unwrap();
+    let s = succeeds(
+        dir,
+        &p,
+        model,
+        "drift",
+        "resampled onto the model's step of 1 min",
+    );
+    assert_eq!(s["report"]["resampled"][0]["host"], "web-1", "{s}");
+    assert_eq!(s["report"]["resampled"][0]["step"], 66, "{s}");
+    assert_eq!(s["report"]["rows"], 300, "{s}");
+    // A row older than its host's previous one is written out unscored, counted and said.
+    let mut lines: Vec<String> = text.lines().take(400).map(str::to_string).collect();
+    let first_web = lines.iter().position(|l| l.contains(",web-1,")).unwrap();
+    let late = lines.remove(first_web);
+    lines.push(late);
+    let p = dir.join("order.csv");
+    fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let s = succeeds(
+        dir,
+        &p,
+        model,
+        "order",
+        "1 rows older than their host's previous row",
+    );
+    assert_eq!(s["report"]["out_of_order"], 1, "{s}");
+    let scores = fs::read_to_string(dir.join("order/scores.csv")).unwrap();
+    assert_eq!(
+        scores.lines().count(),
+        lines.len(),
+        "every input row in scores.csv"
+    );
     // A malformed value names file and line; --skip-bad-lines counts it instead.
     let p = variant(dir, test, "value.csv", 200, |l| {
         Some(if l.starts_with("2") && l.contains(",db-1,") {
