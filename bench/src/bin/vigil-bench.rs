@@ -34,8 +34,9 @@ struct NabArgs {
     /// A NAB checkout (data/, labels/combined_windows.json).
     #[arg(long, default_value = "../shared/benchmarks/nab")]
     benchmarks: PathBuf,
-    /// Which files: the label-key prefix.
-    #[arg(long, default_value = "realAWSCloudwatch/")]
+    /// Which files: the label-key prefix (`realAWSCloudwatch/`, `realTraffic/speed`, …)
+    /// [default: every labelled file that has data here].
+    #[arg(long, default_value = "")]
     prefix: String,
     #[arg(long, short, default_value = "results/nab")]
     out: PathBuf,
