@@ -1,7 +1,6 @@
 //! `vigil-bench hdfs`: DeepLog on the HDFS sessions of the first 100k lines (train split
 //! normal sessions learnt, test split judged) beside the baseline and the published figures.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -10,6 +9,7 @@ use crate::Error;
 use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::logs::templates::read_templates;
 use vigil_detector::logs::evaluate::Scores;
+use vigil_detector::logs::judge::sequence_truth;
 use vigil_detector::logs::{
     Input, Judged, SessionEvaluation, evaluate, judge, used_top_g, write_sessions,
 };
@@ -84,19 +84,8 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
     })?;
     let train_seconds = started.elapsed().as_secs_f64();
     let test: Vec<_> = all.iter().filter(|s| s.split == Split::Test).collect();
-    let inputs: Vec<Input> = test
-        .iter()
-        .map(|s| Input {
-            key: s.id.clone(),
-            lines: (1..=s.events.len() as u64).collect(),
-            events: s.events.iter().map(|e| Some(e.to_string())).collect(),
-            unknown: HashMap::new(),
-        })
-        .collect();
-    let truth: HashMap<String, (bool, String)> = test
-        .iter()
-        .map(|s| (s.id.clone(), (s.anomalous, "labelled".to_string())))
-        .collect();
+    let inputs: Vec<Input> = test.iter().copied().map(Input::from_sequence).collect();
+    let truth = sequence_truth(test.iter().copied());
     let judged = judge(&model, &inputs, None);
     let evaluation = evaluate(&judged, &truth, false);
     let by_g = (1..=model.vocab.len().max(1))

@@ -14,7 +14,10 @@ pub enum Error {
     #[error(transparent)]
     Chart(#[from] vigil_plot::PlotError),
     #[error("cannot calibrate the {which} threshold: {message}")]
-    Calibration { which: String, message: String },
+    Calibration {
+        which: &'static str,
+        message: String,
+    },
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
     #[error("cannot write {path}: {message}")]

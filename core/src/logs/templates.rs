@@ -35,3 +35,26 @@ pub fn read_templates(path: &Path) -> Result<HashMap<String, String>, Error> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ids_and_texts_and_names_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("templates.csv");
+        std::fs::write(
+            &path,
+            "EventId,EventTemplate,Occurrences\nE5,\"Receiving block <*> src: <*>\",3\n 7 ,PacketResponder <*> terminating,1\n",
+        )
+        .unwrap();
+        let t = read_templates(&path).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t["E5"], "Receiving block <*> src: <*>");
+        assert_eq!(t["7"], "PacketResponder <*> terminating", "ids are trimmed");
+        std::fs::write(&path, "Id,Text\n1,x\n").unwrap();
+        let e = read_templates(&path).unwrap_err().to_string();
+        assert!(e.contains(":1: no EventId column"), "{e}");
+    }
+}

@@ -65,7 +65,7 @@ pub struct Calibration {
 pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Error> {
     let v = &model.validation;
     let w = model.data.columns.len();
-    let one = |errors: &[f32], means: &[f32], which: &str| {
+    let one = |errors: &[f32], means: &[f32], which: &'static str| {
         let scores = smoothed_scores(errors, w, means, &v.runs, options.smooth);
         // Too few validation points for a tail fit (a short training file): fall back to
         // the highest validation score rather than refusing to detect.
@@ -78,7 +78,7 @@ pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Err
             m => m,
         };
         method.calibrate(&scores).map_err(|e| Error::Calibration {
-            which: which.into(),
+            which,
             message: e.to_string(),
         })
     };

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use vigil_core::logs::sessions::LabelledSequence;
 use vigil_model::deeplog::verdicts;
 use vigil_model::logmodel::LogModel;
 
@@ -17,6 +18,29 @@ pub struct Input {
     pub lines: Vec<u64>,
     /// What the lines no template matched said, by position (for reasons).
     pub unknown: HashMap<usize, String>,
+}
+
+impl Input {
+    /// A session of a pre-parsed sequence file: its events are the file's template ids,
+    /// its "lines" their positions (1-based).
+    pub fn from_sequence(s: &LabelledSequence) -> Input {
+        Input {
+            key: s.id.clone(),
+            lines: (1..=s.events.len() as u64).collect(),
+            events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+            unknown: HashMap::new(),
+        }
+    }
+}
+
+/// The labels a sequence file carries, as evaluation reads them: session → (anomalous, kind).
+pub fn sequence_truth<'a>(
+    sequences: impl IntoIterator<Item = &'a LabelledSequence>,
+) -> HashMap<String, (bool, String)> {
+    sequences
+        .into_iter()
+        .map(|s| (s.id.clone(), (s.anomalous, "labelled".to_string())))
+        .collect()
 }
 
 /// A judged session.
@@ -173,4 +197,30 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::logs::sessions::Split;
+
+    #[test]
+    fn a_sequence_becomes_an_input_with_its_positions_and_its_label() {
+        let s = LabelledSequence {
+            id: "blk_1".into(),
+            anomalous: true,
+            split: Split::Test,
+            events: vec![5, 22, 5],
+        };
+        let input = Input::from_sequence(&s);
+        assert_eq!(input.key, "blk_1");
+        assert_eq!(input.lines, vec![1, 2, 3]);
+        assert_eq!(
+            input.events,
+            vec![Some("5".to_string()), Some("22".into()), Some("5".into())]
+        );
+        assert!(input.unknown.is_empty());
+        let truth = sequence_truth([&s]);
+        assert_eq!(truth["blk_1"], (true, "labelled".to_string()));
+    }
 }

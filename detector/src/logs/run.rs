@@ -12,6 +12,7 @@ use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::session_label::read_session_labels;
 use vigil_model::logmodel::LogModel;
 
+use super::judge::sequence_truth;
 use super::{Input, SessionEvaluation, evaluate, judge, render, used_top_g, write_sessions};
 
 /// What `detector logs` reads.
@@ -131,21 +132,8 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
                 .into_iter()
                 .filter(|s| split.is_none_or(|sp| s.split == sp))
                 .collect();
-            truth = Some(
-                chosen
-                    .iter()
-                    .map(|s| (s.id.clone(), (s.anomalous, "labelled".to_string())))
-                    .collect(),
-            );
-            let inputs = chosen
-                .into_iter()
-                .map(|s| Input {
-                    key: s.id,
-                    lines: (1..=s.events.len() as u64).collect(),
-                    events: s.events.iter().map(|e| Some(e.to_string())).collect(),
-                    unknown: HashMap::new(),
-                })
-                .collect();
+            truth = Some(sequence_truth(&chosen));
+            let inputs = chosen.iter().map(Input::from_sequence).collect();
             (path.to_path_buf(), inputs)
         }
     };
