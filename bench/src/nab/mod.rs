@@ -27,6 +27,7 @@ mod corpus;
 mod file;
 mod profile;
 mod read;
+mod report;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -45,4 +46,5 @@ pub use corpus::*;
 pub use file::*;
 pub use profile::*;
 pub use read::*;
+pub use report::*;
 pub use run::*;
