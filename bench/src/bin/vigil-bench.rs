@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 
 use vigil_cli::ModelKindArg;
 use vigil_core::threshold::Method;
+use vigil_core::time::Duration;
 use vigil_detector::detect::Options;
 use vigil_model::config::{ModelConfig, TrainingConfig};
 use vigil_model::deeplog::DeepLogConfig;
@@ -53,6 +54,12 @@ struct NabArgs {
     smooth: usize,
     #[arg(long, default_value_t = 1)]
     min_duration: usize,
+    /// After an anomaly, no new one is raised on the same file for this long.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    suppress: Duration,
+    /// Raise every anomaly, however soon after the last.
+    #[arg(long)]
+    no_suppress: bool,
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
@@ -113,6 +120,7 @@ fn nab(a: NabArgs) -> anyhow::Result<()> {
         smooth: a.smooth,
         min_duration: a.min_duration,
         merge_gap: 0,
+        suppress: (!a.no_suppress).then_some(a.suppress),
         ..Options::default()
     };
     let report = vigil_bench::nab::run_nab(&vigil_bench::nab::NabJob {

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use vigil_cli::MinerArgs;
 use vigil_core::series::BadLines;
 use vigil_core::threshold::Method;
+use vigil_core::time::Duration;
 use vigil_detector::charts::ChartOptions;
 use vigil_detector::detect::Options;
 use vigil_detector::logs::parse::ParseJob;
@@ -138,6 +139,12 @@ struct MetricsArgs {
     /// Normal points that may separate two stretches of one anomaly.
     #[arg(long, default_value_t = 10)]
     merge_gap: usize,
+    /// After an anomaly ends, no new one is raised on the same host for this long.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    suppress: Duration,
+    /// Raise every anomaly, however soon after the last.
+    #[arg(long)]
+    no_suppress: bool,
     /// Windows per model call.
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
@@ -241,6 +248,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         smooth: a.smooth,
         min_duration: a.min_duration,
         merge_gap: a.merge_gap,
+        suppress: (!a.no_suppress).then_some(a.suppress),
         batch: a.batch_size,
         bad_lines: if a.skip_bad_lines {
             BadLines::Skip

@@ -24,14 +24,23 @@ pub(super) struct Alarm {
     pub(super) open: Option<Open>,
     /// Or-ed into the sequence numbers of its decisions: 0 or [`BASELINE_TAG`].
     pub(super) tag: u64,
+    /// Rows after an anomaly ends during which no new one is raised ([`Options::suppress`]).
+    suppress: usize,
+    /// Rows of that span still to go.
+    cooldown: usize,
 }
 
 /// A decision on a row: (sequence number, anomalous).
 pub(super) type Decisions = Vec<(u64, bool)>;
 
 impl Alarm {
-    pub(super) fn new(tag: u64) -> Alarm {
-        Alarm { open: None, tag }
+    pub(super) fn new(tag: u64, suppress: usize) -> Alarm {
+        Alarm {
+            open: None,
+            tag,
+            suppress,
+            cooldown: 0,
+        }
     }
 
     /// Feeds one scored row; returns a closed, confirmed stretch when this row ends one.
@@ -48,6 +57,12 @@ impl Alarm {
         out: &mut Decisions,
     ) -> Option<Open> {
         let seq = seq | self.tag;
+        if self.open.is_none() && self.cooldown > 0 {
+            // Just after an anomaly on this host: a repeat pages nobody.
+            self.cooldown -= 1;
+            out.push((seq, false));
+            return None;
+        }
         if above {
             let o = self.open.get_or_insert_with(|| Open {
                 pending: Vec::new(),
@@ -108,6 +123,7 @@ impl Alarm {
         let mut o = self.open.take()?;
         out.extend(o.quiet.drain(..).map(|q| (q, false)));
         if o.confirmed {
+            self.cooldown = self.suppress;
             Some(o)
         } else {
             out.extend(o.pending.drain(..).map(|p| (p, false)));
@@ -152,7 +168,7 @@ mod tests {
 
     #[test]
     fn a_stretch_shorter_than_min_duration_never_alarms() {
-        let mut a = Alarm::new(0);
+        let mut a = Alarm::new(0, 0);
         let (out, closed) = run(&mut a, &[false, true, true, false, false], &options(3, 0));
         assert_eq!(flags(&out), vec![false; 5]);
         assert!(closed.is_empty());
@@ -161,7 +177,7 @@ mod tests {
 
     #[test]
     fn confirmation_backdates_the_stretch_to_its_first_row() {
-        let mut a = Alarm::new(0);
+        let mut a = Alarm::new(0, 0);
         let o = options(3, 0);
         let mut out = Decisions::new();
         for (i, above) in [true, true].into_iter().enumerate() {
@@ -195,7 +211,7 @@ mod tests {
 
     #[test]
     fn quiet_rows_within_the_merge_gap_join_the_stretch() {
-        let mut a = Alarm::new(0);
+        let mut a = Alarm::new(0, 0);
         let above = [true, true, false, false, true, false, false, false, true];
         let (out, closed) = run(&mut a, &above, &options(2, 2));
         // Rows 2-3 sit between two parts of one stretch; 5-7 are more than the gap, so the
@@ -211,7 +227,7 @@ mod tests {
 
     #[test]
     fn the_end_of_the_data_closes_a_confirmed_stretch() {
-        let mut a = Alarm::new(0);
+        let mut a = Alarm::new(0, 0);
         let (out, closed) = run(&mut a, &[false, true, true, false], &options(2, 5));
         assert_eq!(flags(&out), vec![false, true, true, false]);
         assert_eq!(closed.len(), 1);
@@ -219,7 +235,7 @@ mod tests {
 
     #[test]
     fn the_baseline_tags_its_decisions() {
-        let mut a = Alarm::new(BASELINE_TAG);
+        let mut a = Alarm::new(BASELINE_TAG, 0);
         let (out, _) = run(&mut a, &[false, true], &options(1, 0));
         assert!(out.iter().all(|(seq, _)| seq & BASELINE_TAG != 0));
         assert_eq!(
@@ -228,5 +244,24 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![0, 1]
         );
+    }
+
+    #[test]
+    fn repeats_just_after_an_anomaly_are_suppressed() {
+        let mut a = Alarm::new(0, 3);
+        let above = [true, false, true, true, false, true, false];
+        let (out, closed) = run(&mut a, &above, &options(1, 0));
+        // Row 0 alarms and closes at row 1; rows 2-4 are the cooldown (2 and 3 would have
+        // alarmed); row 5 alarms again.
+        assert_eq!(
+            flags(&out),
+            vec![true, false, false, false, false, true, false]
+        );
+        assert_eq!(closed.len(), 2);
+        assert_eq!(closed[1].start, 5 * 60);
+        // A stretch that never confirmed starts no cooldown.
+        let mut a = Alarm::new(0, 3);
+        let (out, _) = run(&mut a, &[true, false, true, true], &options(2, 0));
+        assert_eq!(flags(&out), vec![false, false, true, true]);
     }
 }
