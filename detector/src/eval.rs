@@ -36,7 +36,8 @@ pub struct Prf {
 }
 
 impl Prf {
-    fn new(tp: u64, fp: u64, fn_: u64) -> Prf {
+    /// Precision, recall and F1 of the counts (0 where a ratio has no denominator).
+    pub(crate) fn new(tp: u64, fp: u64, fn_: u64) -> Prf {
         let div = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let precision = div(tp, tp + fp);
         let recall = div(tp, tp + fn_);

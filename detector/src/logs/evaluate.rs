@@ -30,14 +30,8 @@ impl Scores {
                 (false, false) => s.tn += 1,
             }
         }
-        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        s.precision = ratio(s.tp, s.tp + s.fp);
-        s.recall = ratio(s.tp, s.tp + s.fn_);
-        s.f1 = if s.precision + s.recall == 0.0 {
-            0.0
-        } else {
-            2.0 * s.precision * s.recall / (s.precision + s.recall)
-        };
+        let p = crate::eval::Prf::new(s.tp, s.fp, s.fn_);
+        (s.precision, s.recall, s.f1) = (p.precision, p.recall, p.f1);
         s
     }
 }
