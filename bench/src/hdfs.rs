@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::Error;
 use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::logs::templates::read_templates;
-use vigil_detector::logs::evaluate::Scores;
+use vigil_detector::logs::evaluate::{Scores, Unlisted};
 use vigil_detector::logs::judge::sequence_truth;
 use vigil_detector::logs::{
     Input, Judged, SessionEvaluation, evaluate, judge, used_top_g, write_sessions,
@@ -87,7 +87,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
     let inputs: Vec<Input> = test.iter().copied().map(Input::from_sequence).collect();
     let truth = sequence_truth(test.iter().copied());
     let judged = judge(&model, &inputs, None);
-    let evaluation = evaluate(&judged, &truth, false);
+    let evaluation = evaluate(&judged, &truth, Unlisted::LeftOut);
     let by_g = (1..=model.vocab.len().max(1))
         .map(|g| {
             let at_g: Vec<Judged> = judged
@@ -99,7 +99,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
                 .collect();
             GScores {
                 g,
-                scores: evaluate(&at_g, &truth, false).model,
+                scores: evaluate(&at_g, &truth, Unlisted::LeftOut).model,
             }
         })
         .collect();

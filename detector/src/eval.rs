@@ -225,7 +225,12 @@ impl Evaluator {
     }
 
     /// One decided row of `host` (rows of a host in time order).
-    pub fn push(&mut self, host: &str, time: i64, scored: bool, anomaly: bool, baseline: bool) {
+    pub fn push(&mut self, host: &str, time: i64, d: Decided) {
+        let Decided {
+            scored,
+            anomaly,
+            baseline,
+        } = d;
         self.rows += 1;
         let span = self.span.entry(host.to_string()).or_insert((time, time));
         span.0 = span.0.min(time);
@@ -273,14 +278,27 @@ impl Evaluator {
     }
 }
 
+/// What was decided for one row, as the evaluation needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decided {
+    /// A window scored the row (warm-up, merged and out-of-order rows are not judged).
+    pub scored: bool,
+    /// The model's alarm.
+    pub anomaly: bool,
+    /// The baseline's alarm.
+    pub baseline: bool,
+}
+
 impl crate::detect::Sink for Evaluator {
     fn row(&mut self, host: &str, row: &crate::detect::Row) -> Result<(), crate::Error> {
         self.push(
             host,
             row.time,
-            row.scored,
-            row.anomaly,
-            row.baseline_anomaly,
+            Decided {
+                scored: row.scored,
+                anomaly: row.anomaly,
+                baseline: row.baseline_anomaly,
+            },
         );
         Ok(())
     }
@@ -327,9 +345,11 @@ pub fn evaluate_scores(scores: &Path, labels: Vec<Interval>) -> Result<Evaluatio
         ev.push(
             record.get(h).unwrap_or(""),
             time,
-            !record.get(s).unwrap_or("").is_empty(),
-            record.get(a) == Some("1"),
-            record.get(b) == Some("1"),
+            Decided {
+                scored: !record.get(s).unwrap_or("").is_empty(),
+                anomaly: record.get(a) == Some("1"),
+                baseline: record.get(b) == Some("1"),
+            },
         );
     }
     Ok(ev.finish())
@@ -429,7 +449,15 @@ mod tests {
         for i in 0..20 {
             let t = i * 60;
             let alarm = t == 420 || t == 480 || t == 1080;
-            ev.push("a", t, true, alarm, false);
+            ev.push(
+                "a",
+                t,
+                Decided {
+                    scored: true,
+                    anomaly: alarm,
+                    baseline: false,
+                },
+            );
         }
         let e = ev.finish();
         let m = &e.model;
@@ -451,7 +479,15 @@ mod tests {
             label("b", 0, 60, "x"),
             label("a", 1e9 as i64, 2e9 as i64, "x"),
         ]);
-        ev.push("a", 0, true, false, false);
+        ev.push(
+            "a",
+            0,
+            Decided {
+                scored: true,
+                anomaly: false,
+                baseline: false,
+            },
+        );
         let e = ev.finish();
         assert_eq!(e.model.incidents, 0);
         assert_eq!(e.labels_outside, 2);

@@ -22,7 +22,7 @@ use std::path::Path;
 pub use buckets::{Band, Buckets, months};
 pub use colour::{category, palette};
 pub use histogram::{Histogram, render_histograms};
-pub use lines::render_lines;
+pub use lines::{Scale, render_lines};
 pub use time_chart::{Panel, Span, TimeChart, render_time_chart};
 
 /// A chart that could not be written.

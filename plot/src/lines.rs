@@ -45,15 +45,24 @@ fn bounds(series: &[(String, Vec<(f64, f64)>)], log_y: bool) -> Option<(Range<f6
 
 /// A plain line chart: one line per series over a shared numeric x axis, optionally on a
 /// logarithmic y axis (losses), with an optional vertical marker (e.g. the best epoch).
+/// How an axis maps values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    Linear,
+    /// Logarithmic: values ≤ 0 are left out.
+    Log,
+}
+
 pub fn render_lines(
     path: &Path,
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[(String, Vec<(f64, f64)>)],
-    log_y: bool,
+    y_scale: Scale,
     marker: Option<(f64, String)>,
 ) -> Result<(), PlotError> {
+    let log_y = y_scale == Scale::Log;
     register_font();
     let temp = vigil_core::io::temp_sibling(path);
     let Some((x, y)) = bounds(series, log_y) else {
@@ -165,7 +174,7 @@ mod tests {
             "x",
             "y",
             &series(&[(1.0, f64::NAN)]),
-            false,
+            Scale::Linear,
             None,
         );
         let message = e.unwrap_err().to_string();

@@ -1,7 +1,8 @@
 //! The renderers through the public API, as the generator, trainer and detector call them.
 
 use vigil_plot::{
-    Band, Histogram, Panel, Span, TimeChart, render_histograms, render_lines, render_time_chart,
+    Band, Histogram, Panel, Scale, Span, TimeChart, render_histograms, render_lines,
+    render_time_chart,
 };
 
 #[test]
@@ -101,7 +102,7 @@ fn draws_a_log_scale_line_chart_with_a_marker() {
         "epoch",
         "mean squared error",
         &series,
-        true,
+        Scale::Log,
         Some((12.0, "best epoch (12)".into())),
     )
     .unwrap();

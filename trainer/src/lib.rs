@@ -245,7 +245,7 @@ fn draw_losses(path: &Path, h: &History) -> Result<(), vigil_plot::PlotError> {
         "epoch",
         "mean squared error (scaled)",
         &series,
-        true,
+        vigil_plot::Scale::Log,
         Some((
             h.best_epoch as f64,
             format!("best epoch ({})", h.best_epoch),

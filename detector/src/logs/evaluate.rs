@@ -62,13 +62,22 @@ pub struct KindFound {
     pub baseline: u64,
 }
 
-/// Labels: session → anomalous (and its kind). Sessions the labels do not name count as
-/// normal when `absent_is_normal` (a list of the anomalous sessions, as the generator
-/// writes), else they are left out.
+/// What the evaluation does with a judged session its labels do not name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlisted {
+    /// It is normal: the labels list the anomalous sessions (the generator's
+    /// `session_labels.csv`).
+    Normal,
+    /// It is left out: the labels should name every session (a sequence file's).
+    LeftOut,
+}
+
+/// Labels: session → anomalous (and its kind); sessions the labels do not name are treated
+/// as `unlisted` says.
 pub fn evaluate(
     judged: &[Judged],
     labels: &HashMap<String, (bool, String)>,
-    absent_is_normal: bool,
+    unlisted: Unlisted,
 ) -> SessionEvaluation {
     let mut rows = Vec::new();
     let mut unlabelled = 0;
@@ -86,7 +95,7 @@ pub fn evaluate(
                 }
                 t
             }
-            None if absent_is_normal => {
+            None if unlisted == Unlisted::Normal => {
                 unlabelled += 1;
                 false
             }
@@ -206,7 +215,7 @@ mod tests {
         .into_iter()
         .map(|(k, kind)| (k.to_string(), (true, kind.to_string())))
         .collect();
-        let e = evaluate(&j, &labels, true);
+        let e = evaluate(&j, &labels, Unlisted::Normal);
         assert_eq!((e.sessions, e.anomalous, e.unlabelled), (5, 3, 2));
         assert_eq!(e.labelled_not_judged, 1);
         let m = e.model;
@@ -219,7 +228,7 @@ mod tests {
         let json = serde_json::to_string(&e).unwrap();
         assert!(json.contains("\"fn\":2"), "{json}");
         // Labels that cover every session leave the unlabelled ones out instead.
-        let e = evaluate(&j, &labels, false);
+        let e = evaluate(&j, &labels, Unlisted::LeftOut);
         assert_eq!(e.sessions, 3);
     }
 }

@@ -12,6 +12,7 @@ use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::session_label::read_session_labels;
 use vigil_model::logmodel::LogModel;
 
+use super::evaluate::Unlisted;
 use super::judge::sequence_truth;
 use super::{Input, SessionEvaluation, evaluate, judge, render, used_top_g, write_sessions};
 
@@ -147,7 +148,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     })?;
     let path = job.out.join("sessions.csv");
     write_sessions(&path, &judged).map_err(|e| out_err(path.clone(), e))?;
-    let evaluation = truth.map(|t| evaluate(&judged, &t, true));
+    let evaluation = truth.map(|t| evaluate(&judged, &t, Unlisted::Normal));
     if let Some(e) = &evaluation {
         crate::write_json(&job.out.join("evaluation.json"), e)?;
         let path = job.out.join("evaluation.txt");
