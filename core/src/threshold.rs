@@ -143,7 +143,9 @@ impl Method {
                 } else {
                     t + scale / shape * (r.powf(-shape) - 1.0)
                 };
-                let value = if value.is_finite() { value } else { highest };
+                if !value.is_finite() {
+                    return Ok(threshold(highest, None));
+                }
                 Ok(threshold(
                     value,
                     Some(Tail {

@@ -43,8 +43,6 @@ fn bounds(series: &[(String, Vec<(f64, f64)>)], log_y: bool) -> Option<(Range<f6
     Some((x0..x1, ylo..yhi))
 }
 
-/// A plain line chart: one line per series over a shared numeric x axis, optionally on a
-/// logarithmic y axis (losses), with an optional vertical marker (e.g. the best epoch).
 /// How an axis maps values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
@@ -53,6 +51,9 @@ pub enum Scale {
     Log,
 }
 
+/// A plain line chart: one line per series over a shared numeric x axis, the y axis on
+/// `y_scale` (losses: [`Scale::Log`]), with an optional vertical marker (e.g. the best
+/// epoch).
 pub fn render_lines(
     path: &Path,
     title: &str,

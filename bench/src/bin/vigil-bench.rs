@@ -54,7 +54,7 @@ struct NabArgs {
     smooth: usize,
     #[arg(long, default_value_t = 1)]
     min_duration: usize,
-    /// After an anomaly, no new one is raised on the same file for this long.
+    /// For this long after an anomaly's last row, no new one is raised on the same file.
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     suppress: Duration,
     /// Raise every anomaly, however soon after the last.

@@ -355,6 +355,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
     // Per category: the calibrated alarms, and the corpus-wide optimised thresholds.
     let mut categories = Vec::new();
     let mut names: Vec<&str> = files.iter().map(|f| category(f.name())).collect();
+    names.sort_unstable();
     names.dedup();
     if names.len() > 1 {
         for name in names {

@@ -139,7 +139,7 @@ struct MetricsArgs {
     /// Normal points that may separate two stretches of one anomaly.
     #[arg(long, default_value_t = 10)]
     merge_gap: usize,
-    /// After an anomaly ends, no new one is raised on the same host for this long.
+    /// For this long after an anomaly's last row, no new one is raised on the same host.
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     suppress: Duration,
     /// Raise every anomaly, however soon after the last.

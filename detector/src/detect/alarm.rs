@@ -24,22 +24,23 @@ pub(super) struct Alarm {
     pub(super) open: Option<Open>,
     /// Or-ed into the sequence numbers of its decisions: 0 or [`BASELINE_TAG`].
     pub(super) tag: u64,
-    /// Rows after an anomaly ends during which no new one is raised ([`Options::suppress`]).
-    suppress: usize,
-    /// Rows of that span still to go.
-    cooldown: usize,
+    /// Seconds after an anomaly's last row during which no new one is raised
+    /// ([`Options::suppress`]; 0 for none).
+    suppress: i64,
+    /// No new stretch opens before this time (the last anomaly's last row + `suppress`).
+    quiet_until: Option<i64>,
 }
 
 /// A decision on a row: (sequence number, anomalous).
 pub(super) type Decisions = Vec<(u64, bool)>;
 
 impl Alarm {
-    pub(super) fn new(tag: u64, suppress: usize) -> Alarm {
+    pub(super) fn new(tag: u64, suppress: i64) -> Alarm {
         Alarm {
             open: None,
             tag,
             suppress,
-            cooldown: 0,
+            quiet_until: None,
         }
     }
 
@@ -57,9 +58,8 @@ impl Alarm {
         out: &mut Decisions,
     ) -> Option<Open> {
         let seq = seq | self.tag;
-        if self.open.is_none() && self.cooldown > 0 {
+        if self.open.is_none() && self.quiet_until.is_some_and(|until| time < until) {
             // Just after an anomaly on this host: a repeat pages nobody.
-            self.cooldown -= 1;
             out.push((seq, false));
             return None;
         }
@@ -123,7 +123,9 @@ impl Alarm {
         let mut o = self.open.take()?;
         out.extend(o.quiet.drain(..).map(|q| (q, false)));
         if o.confirmed {
-            self.cooldown = self.suppress;
+            if self.suppress > 0 {
+                self.quiet_until = Some(o.last_above + self.suppress);
+            }
             Some(o)
         } else {
             out.extend(o.pending.drain(..).map(|p| (p, false)));
@@ -248,19 +250,25 @@ mod tests {
 
     #[test]
     fn repeats_just_after_an_anomaly_are_suppressed() {
-        let mut a = Alarm::new(0, 3);
+        // Rows a minute apart; 4 minutes of suppression after an anomaly's last row.
+        let mut a = Alarm::new(0, 4 * 60);
         let above = [true, false, true, true, false, true, false];
         let (out, closed) = run(&mut a, &above, &options(1, 0));
-        // Row 0 alarms and closes at row 1; rows 2-4 are the cooldown (2 and 3 would have
-        // alarmed); row 5 alarms again.
+        // Row 0 alarms (its last row at 0 min); rows 1-3 fall before 4 min (2 and 3 would
+        // have alarmed); row 5 alarms again.
         assert_eq!(
             flags(&out),
             vec![true, false, false, false, false, true, false]
         );
         assert_eq!(closed.len(), 2);
         assert_eq!(closed[1].start, 5 * 60);
-        // A stretch that never confirmed starts no cooldown.
-        let mut a = Alarm::new(0, 3);
+        // The span counts from the anomaly's last row, the merge gap included: with a gap
+        // of 2 the stretch closes at row 3, and row 4 (4 min) is already free.
+        let mut a = Alarm::new(0, 4 * 60);
+        let (out, _) = run(&mut a, &[true, false, false, false, true], &options(1, 2));
+        assert_eq!(flags(&out), vec![true, false, false, false, true]);
+        // A stretch that never confirmed suppresses nothing.
+        let mut a = Alarm::new(0, 4 * 60);
         let (out, _) = run(&mut a, &[true, false, true, true], &options(2, 0));
         assert_eq!(flags(&out), vec![false, false, true, true]);
     }

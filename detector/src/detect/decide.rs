@@ -58,7 +58,9 @@ impl Detector<'_> {
             }
             Some(last) => {
                 let k = ((time - last) as f64 / step as f64).round() as i64;
-                if k == 0 {
+                // A row on (or, after half-step snapping, just behind) the newest grid
+                // step joins it.
+                if k <= 0 {
                     merged = true;
                 } else if (k - 1) as usize > self.options.max_fill {
                     grp.ring.clear();

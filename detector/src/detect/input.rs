@@ -167,11 +167,8 @@ impl Detector<'_> {
             smooth_baseline: Smoother::new(self.options.smooth),
             last_values: Vec::new(),
             repeated: 0,
-            model: Alarm::new(0, self.options.suppress_rows(self.model.data.step)),
-            baseline: Alarm::new(
-                BASELINE_TAG,
-                self.options.suppress_rows(self.model.data.step),
-            ),
+            model: Alarm::new(0, self.options.suppress_secs()),
+            baseline: Alarm::new(BASELINE_TAG, self.options.suppress_secs()),
             recent: VecDeque::with_capacity(REFERENCE_ROWS * self.width),
         });
         self.index.insert(name.to_string(), g);

@@ -19,7 +19,7 @@ pub struct Options {
     pub min_duration: usize,
     /// Normal points that may separate two stretches before they count as two anomalies.
     pub merge_gap: usize,
-    /// After an anomaly ends, no new one is raised on the same host for this long (a repeat
+    /// For this long after an anomaly's last row no new one is raised on the same host (a repeat
     /// pages nobody; NAB's leaders suppress likewise); `None` turns it off. The default, 1 h,
     /// was chosen on NAB and the default generated scenario and checked on another seed:
     /// longer spans hid a second incident on the same host there.
@@ -40,12 +40,9 @@ pub struct Options {
 }
 
 impl Options {
-    /// [`Options::suppress`] in rows of `step` seconds (rounded up; 0 when off).
-    pub fn suppress_rows(&self, step: i64) -> usize {
-        self.suppress.map_or(0, |d| {
-            let step = step.max(1);
-            ((d.secs() + step - 1) / step) as usize
-        })
+    /// [`Options::suppress`] in seconds (0 when off).
+    pub fn suppress_secs(&self) -> i64 {
+        self.suppress.map_or(0, Duration::secs)
     }
 }
 
@@ -110,13 +107,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suppression_counts_rows_of_the_model_step_rounded_up() {
+    fn suppression_defaults_to_an_hour_and_turns_off() {
         let mut o = Options::default();
-        assert_eq!(o.suppress_rows(300), 12, "1 h of 5-minute rows");
-        assert_eq!(o.suppress_rows(60), 60);
-        o.suppress = Duration::from_secs(3600);
-        assert_eq!(o.suppress_rows(7), 515);
+        assert_eq!(o.suppress_secs(), 3600);
         o.suppress = None;
-        assert_eq!(o.suppress_rows(60), 0);
+        assert_eq!(o.suppress_secs(), 0);
     }
 }
