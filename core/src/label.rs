@@ -187,11 +187,7 @@ pub fn read_intervals(path: &Path) -> Result<Vec<Interval>, Error> {
         .collect();
     let find = |n: &str| headers.iter().position(|h| h == n);
     let host = find("host");
-    let line_err = |line: u64, message: String| Error::Line {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
+    let line_err = |line: u64, message: String| Error::line(path, line, message);
     let time = |line: u64, text: &str| {
         parse_timestamp(text)
             .map(|t| t.timestamp())

@@ -147,10 +147,7 @@ fn optimise_edges(
     candidates.dedup();
     let mut best: Option<(f64, CorpusScore)> = None;
     for t in candidates {
-        let alarms: Vec<Vec<bool>> = scores
-            .iter()
-            .map(|s| rising_edges(&s.iter().map(|&x| x >= t).collect::<Vec<_>>()))
-            .collect();
+        let alarms: Vec<Vec<bool>> = scores.iter().map(|s| edges_at(s, t)).collect();
         let c = normalised(files, &alarms, profile).map_err(|e| nab_err(root, e))?;
         if best
             .as_ref()
@@ -269,27 +266,44 @@ fn run_file(job: &NabJob, file: &NabFile) -> Result<FileRun, Error> {
     })
 }
 
+/// Every scored file's run, a column per field (in the order of the scored files).
+#[derive(Default)]
+struct Runs {
+    results: Vec<FileResult>,
+    model_scores: Vec<Vec<f64>>,
+    base_scores: Vec<Vec<f64>>,
+    model_alarms: Vec<Vec<bool>>,
+    base_alarms: Vec<Vec<bool>>,
+}
+
+impl Runs {
+    fn push(&mut self, r: FileRun) {
+        self.results.push(r.result);
+        self.model_scores.push(r.model_scores);
+        self.base_scores.push(r.base_scores);
+        self.model_alarms.push(r.model_alarms);
+        self.base_alarms.push(r.base_alarms);
+    }
+}
+
 /// NAB scores of `files` for one profile: calibrated alarms, and NAB's optimised threshold.
 fn profile_result(
     files: &[NabFile],
-    runs: &[FileRun],
+    runs: &Runs,
     p: &Profile,
     root: &Path,
 ) -> Result<(ProfileResult, f64, f64), Error> {
-    let score = |alarms: Vec<Vec<bool>>| -> Result<CorpusScore, Error> {
-        normalised(files, &alarms, p).map_err(|e| nab_err(root, e))
+    let score = |alarms: &[Vec<bool>]| -> Result<CorpusScore, Error> {
+        normalised(files, alarms, p).map_err(|e| nab_err(root, e))
     };
-    let model_scores: Vec<Vec<f64>> = runs.iter().map(|r| r.model_scores.clone()).collect();
-    let base_scores: Vec<Vec<f64>> = runs.iter().map(|r| r.base_scores.clone()).collect();
-    let (mt, mo) = optimise_edges(files, &model_scores, p, root)?;
-    let (bt, bo) = optimise_edges(files, &base_scores, p, root)?;
+    let (mt, mo) = optimise_edges(files, &runs.model_scores, p, root)?;
+    let (bt, bo) = optimise_edges(files, &runs.base_scores, p, root)?;
     let result = ProfileResult {
         profile: p.name.to_string(),
-        model_calibrated: score(runs.iter().map(|r| r.model_alarms.clone()).collect())?.normalised,
+        model_calibrated: score(&runs.model_alarms)?.normalised,
         model_optimised: mo.normalised,
         model_threshold: mt,
-        baseline_calibrated: score(runs.iter().map(|r| r.base_alarms.clone()).collect())?
-            .normalised,
+        baseline_calibrated: score(&runs.base_alarms)?.normalised,
         baseline_optimised: bo.normalised,
         baseline_threshold: bt,
     };
@@ -328,7 +342,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
         })
         .collect();
     let mut files = Vec::new();
-    let mut runs = Vec::new();
+    let mut runs = Runs::default();
     for file in &corpus.files {
         match run_file(job, file) {
             Ok(run) => {
@@ -374,19 +388,19 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
                     profile: p.name.to_string(),
                     model_calibrated: at(idx
                         .iter()
-                        .map(|&i| runs[i].model_alarms.clone())
+                        .map(|&i| runs.model_alarms[i].clone())
                         .collect())?,
                     model_optimised: at(idx
                         .iter()
-                        .map(|&i| edges_at(&runs[i].model_scores, mt))
+                        .map(|&i| edges_at(&runs.model_scores[i], mt))
                         .collect())?,
                     baseline_calibrated: at(idx
                         .iter()
-                        .map(|&i| runs[i].base_alarms.clone())
+                        .map(|&i| runs.base_alarms[i].clone())
                         .collect())?,
                     baseline_optimised: at(idx
                         .iter()
-                        .map(|&i| edges_at(&runs[i].base_scores, bt))
+                        .map(|&i| edges_at(&runs.base_scores[i], bt))
                         .collect())?,
                 });
             }
@@ -398,7 +412,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
         }
     }
     let report = NabReport {
-        files: runs.into_iter().map(|r| r.result).collect(),
+        files: runs.results,
         profiles,
         categories,
         missing: corpus.missing,
