@@ -20,6 +20,8 @@ struct Moments {
     n: f64,
     mean: Vec<f64>,
     m2: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
 }
 
 impl Moments {
@@ -28,6 +30,8 @@ impl Moments {
             n: 0.0,
             mean: vec![0.0; width],
             m2: vec![0.0; width],
+            min: vec![f64::INFINITY; width],
+            max: vec![f64::NEG_INFINITY; width],
         }
     }
 
@@ -38,6 +42,8 @@ impl Moments {
             let d = x - self.mean[c];
             self.mean[c] += d / self.n;
             self.m2[c] += d * (x - self.mean[c]);
+            self.min[c] = self.min[c].min(x);
+            self.max[c] = self.max[c].max(x);
         }
     }
 
@@ -57,6 +63,12 @@ pub struct HourStats {
     pub mean: Vec<Vec<f64>>,
     /// `[24][columns]` standard deviations, never zero.
     pub std: Vec<Vec<f64>>,
+    /// Each column's lowest and highest training value (empty in models from before they
+    /// were kept).
+    #[serde(default)]
+    pub min: Vec<f64>,
+    #[serde(default)]
+    pub max: Vec<f64>,
 }
 
 /// The fitted per-hour z-score baseline.
@@ -142,7 +154,12 @@ impl HourProfileFit {
                 mean.push(m);
                 std.push(s);
             }
-            HourStats { mean, std }
+            HourStats {
+                mean,
+                std,
+                min: all.min.clone(),
+                max: all.max.clone(),
+            }
         };
         HourProfile {
             columns: width,
@@ -165,6 +182,16 @@ impl HourProfile {
             let z = (f64::from(x) - stats.mean[h][c]) / stats.std[h][c];
             *o = (z * z) as f32;
         }
+    }
+
+    /// `group`'s lowest and highest training value of each column, when known.
+    pub fn bounds(&self, group: &str) -> Option<(Vec<f32>, Vec<f32>)> {
+        let s = self.groups.get(group)?;
+        if s.min.len() != self.columns || s.max.len() != self.columns {
+            return None;
+        }
+        let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
+        Some((f(&s.min), f(&s.max)))
     }
 
     /// Whether `group` has statistics of its own.
@@ -198,6 +225,8 @@ mod tests {
         p.z2("unknown", 15 * 3_600, &[50.0], &mut z);
         assert!(z[0] < 0.5, "the pool has the same pattern");
         assert!(p.knows("a") && !p.knows("unknown"));
+        assert_eq!(p.bounds("a"), Some((vec![9.0], vec![51.0])));
+        assert_eq!(p.bounds("unknown"), None);
     }
 
     #[test]

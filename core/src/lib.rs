@@ -9,6 +9,7 @@ mod error;
 pub mod fixed;
 pub mod io;
 pub mod label;
+pub mod likelihood;
 pub mod logs;
 pub mod metric;
 pub mod scaler;

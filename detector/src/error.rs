@@ -13,6 +13,9 @@ pub enum Error {
     Model(#[from] vigil_model::Error),
     #[error(transparent)]
     Chart(#[from] vigil_plot::PlotError),
+    /// A flag's value out of its range (named in the flag's own units).
+    #[error("{flag}: {message}")]
+    Option { flag: &'static str, message: String },
     #[error("cannot calibrate the {which} threshold: {message}")]
     Calibration {
         which: &'static str,

@@ -2,6 +2,7 @@
 //! with a calibrated threshold, explains it, draws it and, where labels exist, evaluates it.
 //!
 //! - [`detect`]: the streaming scorer and alarm logic;
+//! - [`args`]: the decision flags `detector metrics` and `vigil-bench nab` share;
 //! - [`explain`]: sentences derived from an anomalous stretch's data;
 //! - [`output`]: `scores.csv` and `anomalies.csv`;
 //! - [`eval`]: point-wise and event-wise evaluation against labels, model beside baseline;
@@ -12,6 +13,7 @@
 //!
 //! The detector never trains: it reads model directories through `vigil-model`.
 
+pub mod args;
 pub mod charts;
 pub mod detect;
 mod error;

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use vigil_cli::ModelKindArg;
-use vigil_core::threshold::Method;
-use vigil_core::time::Duration;
+
+use vigil_detector::args::DecisionArgs;
 use vigil_detector::detect::Options;
 use vigil_model::config::{ModelConfig, TrainingConfig};
 use vigil_model::deeplog::DeepLogConfig;
@@ -47,19 +47,9 @@ struct NabArgs {
     /// Window length in rows (capped at a tenth of the probationary period).
     #[arg(long, default_value_t = 12)]
     window: usize,
-    /// POT risk.
-    #[arg(long, default_value_t = 1e-3)]
-    q: f64,
-    #[arg(long, default_value_t = 3)]
-    smooth: usize,
-    #[arg(long, default_value_t = 1)]
-    min_duration: usize,
-    /// For this long after an anomaly's last row, no new one is raised on the same file.
-    #[arg(long, default_value = "1h", value_name = "DURATION")]
-    suppress: Duration,
-    /// Raise every anomaly, however soon after the last.
-    #[arg(long)]
-    no_suppress: bool,
+    /// How rows are scored and alarms raised: the detector's own flags and defaults.
+    #[command(flatten)]
+    decision: DecisionArgs,
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
@@ -112,17 +102,7 @@ fn nab(a: NabArgs) -> anyhow::Result<()> {
     if let Some(kind) = a.model_kind {
         config.model = ModelConfig::default_for(kind.into());
     }
-    let options = Options {
-        threshold: Method::Pot {
-            q: a.q,
-            initial: 0.9,
-        },
-        smooth: a.smooth,
-        min_duration: a.min_duration,
-        merge_gap: 0,
-        suppress: (!a.no_suppress).then_some(a.suppress),
-        ..Options::default()
-    };
+    let options = a.decision.apply(Options::default())?;
     let report = vigil_bench::nab::run_nab(&vigil_bench::nab::NabJob {
         benchmarks: &a.benchmarks,
         prefix: &a.prefix,

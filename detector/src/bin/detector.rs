@@ -5,8 +5,7 @@ use clap::{Args, Parser, Subcommand};
 
 use vigil_cli::MinerArgs;
 use vigil_core::series::BadLines;
-use vigil_core::threshold::Method;
-use vigil_core::time::Duration;
+use vigil_detector::args::DecisionArgs;
 use vigil_detector::charts::ChartOptions;
 use vigil_detector::detect::Options;
 use vigil_detector::logs::parse::ParseJob;
@@ -115,36 +114,8 @@ struct MetricsArgs {
     /// Output folder.
     #[arg(long, short, default_value = "results")]
     out: PathBuf,
-    /// How the threshold is calibrated on the model's validation points.
-    #[arg(long, value_enum, default_value_t = ThresholdKind::Pot)]
-    threshold: ThresholdKind,
-    /// POT risk: the probability that a normal point exceeds the threshold.
-    #[arg(long, default_value_t = 1e-3)]
-    q: f64,
-    /// POT: the quantile of the calibration scores above which the tail is fitted.
-    #[arg(long, default_value_t = 0.98)]
-    pot_initial: f64,
-    /// Percentile threshold (0-100).
-    #[arg(long, default_value_t = 99.9)]
-    percentile: f64,
-    /// Fixed threshold on the score (1.0 = a typical point's error).
-    #[arg(long)]
-    value: Option<f64>,
-    /// Moving average over this many points before thresholding (1 = none).
-    #[arg(long, default_value_t = 3)]
-    smooth: usize,
-    /// Points above the threshold needed to raise an alarm.
-    #[arg(long, default_value_t = 3)]
-    min_duration: usize,
-    /// Normal points that may separate two stretches of one anomaly.
-    #[arg(long, default_value_t = 10)]
-    merge_gap: usize,
-    /// For this long after an anomaly's last row, no new one is raised on the same host.
-    #[arg(long, default_value = "1h", value_name = "DURATION")]
-    suppress: Duration,
-    /// Raise every anomaly, however soon after the last.
-    #[arg(long)]
-    no_suppress: bool,
+    #[command(flatten)]
+    decision: DecisionArgs,
     /// Windows per model call.
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
@@ -154,10 +125,6 @@ struct MetricsArgs {
     /// Score hosts the model was not trained on (with the fleet's baseline statistics).
     #[arg(long)]
     allow_new_hosts: bool,
-    /// Flag a host whose every metric repeats exactly for this many steps (a frozen
-    /// agent); 0 = off.
-    #[arg(long, default_value_t = 10)]
-    frozen_steps: usize,
     /// Worker threads [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
@@ -173,45 +140,6 @@ struct MetricsArgs {
     /// No summary line.
     #[arg(long, short)]
     quiet: bool,
-}
-
-/// `--threshold`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ThresholdKind {
-    /// Peaks over threshold: a generalised Pareto tail fitted above --pot-initial, the
-    /// score a normal point exceeds with probability --q.
-    Pot,
-    /// The --percentile of the validation scores.
-    Percentile,
-    /// --value on the score itself.
-    Fixed,
-}
-
-impl ThresholdKind {
-    fn name(self) -> &'static str {
-        match self {
-            ThresholdKind::Pot => "pot",
-            ThresholdKind::Percentile => "percentile",
-            ThresholdKind::Fixed => "fixed",
-        }
-    }
-}
-
-fn threshold(a: &MetricsArgs) -> anyhow::Result<Method> {
-    Ok(match a.threshold {
-        ThresholdKind::Pot => Method::Pot {
-            q: a.q,
-            initial: a.pot_initial,
-        },
-        ThresholdKind::Percentile => Method::Percentile {
-            p: a.percentile / 100.0,
-        },
-        ThresholdKind::Fixed => Method::Fixed {
-            value: a
-                .value
-                .ok_or_else(|| anyhow::anyhow!("--threshold fixed needs --value"))?,
-        },
-    })
 }
 
 /// What the run did on purpose to messy input, said even with --quiet.
@@ -244,11 +172,6 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             .build_global()?;
     }
     let options = Options {
-        threshold: threshold(&a)?,
-        smooth: a.smooth,
-        min_duration: a.min_duration,
-        merge_gap: a.merge_gap,
-        suppress: (!a.no_suppress).then_some(a.suppress),
         batch: a.batch_size,
         bad_lines: if a.skip_bad_lines {
             BadLines::Skip
@@ -256,8 +179,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             BadLines::Fail
         },
         allow_new_hosts: a.allow_new_hosts,
-        frozen_steps: a.frozen_steps,
-        ..Options::default()
+        ..a.decision.apply(Options::default())?
     };
     let summary = detect_metrics(&MetricsJob {
         input: &a.input,
@@ -279,7 +201,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             summary.seconds,
             summary.points_per_second,
             summary.calibration.model.value,
-            a.threshold.name(),
+            a.decision.threshold_kind().name(),
             r.anomalies,
             r.anomalous_rows,
             r.baseline_anomalous_rows,

@@ -186,6 +186,7 @@ impl Detector<'_> {
         let means = &self.model.validation.column_means;
         let base_means = &self.model.validation.baseline_column_means;
         let w = self.width;
+        let likelihood = matches!(self.options.scoring, Scoring::Likelihood { .. });
         let mut out = Decisions::new();
         let mut base_shares = vec![0f32; w];
         while self.decided_upto < self.front_seq + self.queue.len() as u64 {
@@ -207,9 +208,21 @@ impl Detector<'_> {
             row.scored = true;
             self.report.scored += 1;
             let raw_score = point_score(&slot.errors, means, &mut row.shares);
-            row.score = grp.smooth_model.push(raw_score);
+            row.score = grp.score_model.push(raw_score, &slot.errors, means);
             let b = point_score(&slot.z2, base_means, &mut base_shares);
-            row.baseline_score = grp.smooth_baseline.push(b);
+            row.baseline_score = grp.score_baseline.push(b, &slot.z2, base_means);
+            // A value outside the host's range is anomalous for both detectors, and its
+            // column is the one to blame.
+            let outside = grp.range.as_mut().and_then(|r| r.push(&row.values));
+            if let Some(c) = outside {
+                if likelihood {
+                    row.score = 1.0;
+                    row.baseline_score = 1.0;
+                }
+                for (i, s) in row.shares.iter_mut().enumerate() {
+                    *s = f32::from(u8::from(i == c));
+                }
+            }
             if grp.last_values == row.values {
                 grp.repeated += 1;
             } else {
@@ -221,7 +234,7 @@ impl Detector<'_> {
             let frozen = w >= 2
                 && self.options.frozen_steps > 0
                 && grp.repeated >= self.options.frozen_steps;
-            let above = row.score > model_threshold || frozen;
+            let above = row.score > model_threshold || frozen || outside.is_some();
             let columns = &self.model.data.columns;
             let scaler = &self.model.data.scaler;
             let recent = &grp.recent;
@@ -259,7 +272,7 @@ impl Detector<'_> {
                     grp.recent.drain(..extra);
                 }
             }
-            let base_above = row.baseline_score > base_threshold || frozen;
+            let base_above = row.baseline_score > base_threshold || frozen || outside.is_some();
             let _ = grp.baseline.push(
                 seq,
                 row.time,
@@ -305,8 +318,8 @@ impl Detector<'_> {
         sink: &mut dyn Sink,
     ) -> Result<(), Error> {
         let grp = &mut self.groups[g];
-        grp.smooth_model.reset();
-        grp.smooth_baseline.reset();
+        grp.score_model.restart();
+        grp.score_baseline.restart();
         grp.repeated = 0;
         grp.last_values.clear();
         let closed = grp.model.close(out);

@@ -163,8 +163,15 @@ impl Detector<'_> {
             ring: VecDeque::with_capacity(self.need * self.width),
             deltas: Vec::new(),
             step_checked: false,
-            smooth_model: Smoother::new(self.options.smooth),
-            smooth_baseline: Smoother::new(self.options.smooth),
+            score_model: self.scorers.0.clone(),
+            score_baseline: self.scorers.1.clone(),
+            range: self
+                .options
+                .range
+                .map(|tolerance| match self.model.baseline.bounds(name) {
+                    Some((min, max)) => Range::with_bounds(min, max, tolerance),
+                    None => Range::new(self.width, tolerance, RANGE_WARM_UP),
+                }),
             last_values: Vec::new(),
             repeated: 0,
             model: Alarm::new(0, self.options.suppress_secs()),

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::explain::MetricStats;
-use vigil_core::score::Smoother;
+use vigil_core::likelihood::Range;
 use vigil_core::window::WindowSpec;
 use vigil_model::ModelDir;
 use vigil_model::scoring::rows_needed;
@@ -26,9 +26,13 @@ mod alarm;
 mod decide;
 mod input;
 mod options;
+mod scorer;
 
 use alarm::{Alarm, Decisions};
-pub use options::{Calibration, Options, calibrate};
+pub use options::{
+    Calibration, LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring, calibrate,
+};
+use scorer::Scorer;
 
 /// Rows of a group's recent normal history that explanations compare a stretch with.
 const REFERENCE_ROWS: usize = 120;
@@ -40,6 +44,8 @@ const MAX_STEP_RATIO: f64 = 2.0;
 /// Rows that may wait for a decision before the oldest waiting group is closed (only a
 /// file sorted by host, rather than by time, gets here).
 const MAX_WAITING: usize = 200_000;
+/// Rows a host the model never saw is watched for before its range is judged.
+const RANGE_WARM_UP: usize = 100;
 
 /// One input row, decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +57,7 @@ pub struct Row {
     /// Whether a window scored it (not the first rows of a series, nor a row merged
     /// into an occupied step).
     pub scored: bool,
-    /// The smoothed model score that the threshold is compared with.
+    /// The model score that the threshold is compared with ([`Options::scoring`]).
     pub score: f32,
     /// Each column's share of the (unsmoothed) score.
     pub shares: Vec<f32>,
@@ -139,8 +145,10 @@ struct Group {
     ring: VecDeque<f32>,
     deltas: Vec<i64>,
     step_checked: bool,
-    smooth_model: Smoother,
-    smooth_baseline: Smoother,
+    score_model: Scorer,
+    score_baseline: Scorer,
+    /// The range rule's state ([`Options::range`]).
+    range: Option<Range>,
     model: Alarm,
     baseline: Alarm,
     /// Recent raw rows that were not anomalous, for explanations.
@@ -166,6 +174,8 @@ pub struct Detector<'a> {
     decided_upto: u64,
     block_values: Vec<f32>,
     block_targets: Vec<u64>,
+    /// What a new group's scorers start from (model, baseline).
+    scorers: (Scorer, Scorer),
     pub report: Report,
 }
 
@@ -176,6 +186,11 @@ impl<'a> Detector<'a> {
         calibration: &'a Calibration,
     ) -> Detector<'a> {
         let spec = model.data.window;
+        let v = &model.validation;
+        let scorers = (
+            Scorer::template(options, v, &v.model_errors, &v.column_means),
+            Scorer::template(options, v, &v.baseline_errors, &v.baseline_column_means),
+        );
         Detector {
             model,
             options,
@@ -190,6 +205,7 @@ impl<'a> Detector<'a> {
             decided_upto: 0,
             block_values: Vec::new(),
             block_targets: Vec::new(),
+            scorers,
             report: Report::default(),
         }
     }

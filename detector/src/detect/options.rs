@@ -3,17 +3,67 @@
 use serde::Serialize;
 
 use crate::Error;
+use vigil_core::likelihood::LikelihoodParams;
 use vigil_core::score::smoothed_scores;
 use vigil_core::series::BadLines;
 use vigil_core::threshold::{Method, Threshold};
 use vigil_core::time::Duration;
 use vigil_model::ModelDir;
 
+/// How a row's raw score (the model's normalised error, the baseline's squared z-score)
+/// becomes the score the threshold is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scoring {
+    /// HTM's anomaly likelihood in [0, 1] (see [`vigil_core::likelihood`]), updated online
+    /// from the validation points on; its threshold is a fixed value (0.5: one in 100 000),
+    /// the same on every series. With `long`, a second likelihood judges the mean of
+    /// `long` times as many raw scores, and a row scores the higher of the two: a
+    /// moderate error that lasts (a partition, a crash loop, a leak) is as improbable at
+    /// the coarser scale as a burst is at the finer.
+    Likelihood {
+        params: LikelihoodParams,
+        long: Option<usize>,
+        /// Each column's own error judged as well (at the coarser scale, its probability
+        /// times the number of columns), a row scoring the highest: finds more single-metric
+        /// incidents (partitions, crash loops) at the price of more false alarms.
+        columns: bool,
+    },
+    /// The raw score smoothed over [`Options::smooth`] points, against a threshold
+    /// calibrated once on the validation points (the first detector's way).
+    Raw,
+}
+
+impl Scoring {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Scoring::Likelihood { .. } => "likelihood",
+            Scoring::Raw => "raw",
+        }
+    }
+}
+
+/// The likelihood's default threshold: a short-term mean error that normal data exceeds
+/// once in 100 000 (HTM's).
+pub const LIKELIHOOD_THRESHOLD: f64 = 0.5;
+
+/// The coarser scale's default: the long-term mean spans 6 short-term ones (an hour of
+/// one-minute rows, five hours of five-minute rows).
+pub const LONG_SCALE: usize = 6;
+
+/// The range rule's default tolerance: a value further than 5 % of the host's range
+/// outside it (HTM's).
+pub const RANGE_TOLERANCE: f32 = 0.05;
+
 /// How to detect.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Options {
+    pub scoring: Scoring,
     pub threshold: Method,
-    /// Moving average over this many points before thresholding (1 = none).
+    /// A value outside the range seen so far (the host's training range, widened by every
+    /// row) by more than this fraction of its width is anomalous; `None` turns it off.
+    pub range: Option<f32>,
+    /// Moving average over this many points before thresholding (1 = none; raw scoring).
     pub smooth: usize,
     /// Points above the threshold needed before an alarm is raised.
     pub min_duration: usize,
@@ -49,10 +99,15 @@ impl Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            threshold: Method::Pot {
-                q: 1e-3,
-                initial: 0.98,
+            scoring: Scoring::Likelihood {
+                params: LikelihoodParams::default(),
+                long: Some(LONG_SCALE),
+                columns: false,
             },
+            threshold: Method::Fixed {
+                value: LIKELIHOOD_THRESHOLD,
+            },
+            range: Some(RANGE_TOLERANCE),
             smooth: 3,
             min_duration: 3,
             merge_gap: 10,
@@ -77,6 +132,24 @@ pub struct Calibration {
 /// Calibrates both thresholds on the validation points stored in the model, smoothed as
 /// new data will be.
 pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Error> {
+    if let Scoring::Likelihood { .. } = options.scoring {
+        // The likelihood is already a calibrated probability: its threshold is a value.
+        let Method::Fixed { value } = options.threshold else {
+            return Err(Error::Calibration {
+                which: "model",
+                message: "the likelihood score takes a fixed threshold (default 0.5); POT and percentile thresholds calibrate the raw score".into(),
+            });
+        };
+        let fixed = Threshold {
+            value,
+            method: options.threshold,
+            tail: None,
+        };
+        return Ok(Calibration {
+            model: fixed.clone(),
+            baseline: fixed,
+        });
+    }
     let v = &model.validation;
     let w = model.data.columns.len();
     let one = |errors: &[f32], means: &[f32], which: &'static str| {

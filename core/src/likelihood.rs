@@ -1,0 +1,370 @@
+//! From a raw anomaly score to one that means the same on every series, updated as rows
+//! stream in: HTM's anomaly likelihood (Ahmad et al., "Unsupervised real-time anomaly
+//! detection for streaming data", Neurocomputing 2017), and the range rule NAB's leading
+//! detectors pair with it.
+//!
+//! A raw score (a model's normalised error, a squared z-score) is in units that differ from
+//! one series to the next, and a level that was rare last week may be usual now. The
+//! likelihood keeps the short-term mean of the last few raw scores (judged as its root: an
+//! RMS error) and a Gaussian fitted to the recent history of those; the score is how
+//! improbable the newest is under that Gaussian, on a log scale in [0, 1]:
+//! `-log10(tail probability) / 10`, so 0.5 is a one-in-100 000 event on any series (HTM's
+//! log-likelihood and its usual threshold). Every value joins the history, so a lasting
+//! change becomes the new normal. Errors are heavy-tailed, so a level that the seed (a
+//! model's validation points) reached is never judged rarer than the seed's share that
+//! reached it.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+/// The tail probability a score of 1.0 stands for (and below which all are alike).
+const FLOOR: f64 = 1e-10;
+
+/// How the likelihood is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LikelihoodParams {
+    /// Raw scores averaged into the short-term mean that is judged (HTM: 10).
+    pub average: usize,
+    /// Short-term means the Gaussian is fitted to, the newest kept (HTM: 8640).
+    pub history: usize,
+    /// Means needed before anything is judged (score 0 until then).
+    pub min_history: usize,
+}
+
+impl Default for LikelihoodParams {
+    fn default() -> LikelihoodParams {
+        LikelihoodParams {
+            average: 10,
+            history: 8640,
+            min_history: 100,
+        }
+    }
+}
+
+/// One series' likelihood state.
+#[derive(Debug, Clone)]
+pub struct Likelihood {
+    params: LikelihoodParams,
+    short: VecDeque<f64>,
+    short_sum: f64,
+    means: VecDeque<f64>,
+    sum: f64,
+    sum2: f64,
+    /// Pushes since the sums were last recomputed from scratch (rounding drift).
+    since_exact: usize,
+    /// The seed's means, sorted: how often normal data reached a level.
+    seeded: Vec<f64>,
+}
+
+impl Likelihood {
+    pub fn new(params: LikelihoodParams) -> Likelihood {
+        let params = LikelihoodParams {
+            average: params.average.max(1),
+            history: params.history.max(2),
+            min_history: params.min_history.max(2).min(params.history.max(2)),
+        };
+        Likelihood {
+            params,
+            short: VecDeque::with_capacity(params.average),
+            short_sum: 0.0,
+            means: VecDeque::with_capacity(params.history.min(1 << 16)),
+            sum: 0.0,
+            sum2: 0.0,
+            since_exact: 0,
+            seeded: Vec::new(),
+        }
+    }
+
+    /// Learns from normal scores without judging them (a model's validation points: the
+    /// detector starts from what normal looked like in training). Each run of consecutive
+    /// scores is averaged on its own.
+    pub fn seed<'a>(&mut self, runs: impl IntoIterator<Item = &'a [f32]>) {
+        for run in runs {
+            self.restart();
+            for &raw in run {
+                let m = self.average(f64::from(raw));
+                self.learn(m);
+            }
+        }
+        self.restart();
+        let mut v: Vec<f64> = self.means.iter().copied().collect();
+        v.sort_by(f64::total_cmp);
+        self.seeded = v;
+    }
+
+    /// Judges one raw score and learns from it; returns the score in [0, 1].
+    pub fn push(&mut self, raw: f32) -> f32 {
+        let raw = if raw.is_finite() { f64::from(raw) } else { 0.0 };
+        let m = self.average(raw);
+        let score = self.judge(m);
+        self.learn(m);
+        score
+    }
+
+    /// Forgets the short-term mean (a gap in the data); the history is kept.
+    pub fn restart(&mut self) {
+        self.short.clear();
+        self.short_sum = 0.0;
+    }
+
+    /// Means learnt so far (at most the history's length).
+    pub fn history_len(&self) -> usize {
+        self.means.len()
+    }
+
+    fn average(&mut self, raw: f64) -> f64 {
+        self.short.push_back(raw);
+        self.short_sum += raw;
+        if self.short.len() > self.params.average
+            && let Some(old) = self.short.pop_front()
+        {
+            self.short_sum -= old;
+        }
+        // Raw scores are mean squared errors, whose means are far from Gaussian; their
+        // root (an RMS error, in the units of the data) is much closer.
+        (self.short_sum / self.short.len() as f64).max(0.0).sqrt()
+    }
+
+    /// The score of short-term mean `m` under the history's Gaussian.
+    fn judge(&self, m: f64) -> f32 {
+        let n = self.means.len();
+        if n < self.params.min_history {
+            return 0.0;
+        }
+        let mean = self.sum / n as f64;
+        let var = (self.sum2 / n as f64 - mean * mean).max(0.0);
+        // A series the model (or the profile) predicts almost perfectly would otherwise
+        // call the slightest blip impossible: the spread is at least a tenth of the level
+        // (HTM floors it likewise).
+        let std = var.sqrt().max(0.1 * mean.abs()).max(1e-6);
+        let gaussian = tail(m, mean, std);
+        // Errors are heavy-tailed, so the Gaussian calls some levels improbable that normal
+        // data reach: a level the seed (the validation points) reached is never rarer than
+        // the share of the seed that reached it.
+        let n = self.seeded.len();
+        let seen = if n == 0 {
+            0.0
+        } else {
+            (n - self.seeded.partition_point(|&x| x < m)) as f64 / n as f64
+        };
+        score_of(gaussian.max(seen))
+    }
+
+    fn learn(&mut self, m: f64) {
+        self.means.push_back(m);
+        self.sum += m;
+        self.sum2 += m * m;
+        if self.means.len() > self.params.history
+            && let Some(old) = self.means.pop_front()
+        {
+            self.sum -= old;
+            self.sum2 -= old * old;
+        }
+        self.since_exact += 1;
+        if self.since_exact >= self.params.history {
+            self.sum = self.means.iter().sum();
+            self.sum2 = self.means.iter().map(|x| x * x).sum();
+            self.since_exact = 0;
+        }
+    }
+}
+
+/// The upper-tail probability of `x` under a Gaussian (`x` at or below the mean: 0.5).
+fn tail(x: f64, mean: f64, std: f64) -> f64 {
+    if x <= mean {
+        return 0.5;
+    }
+    0.5 * libm::erfc((x - mean) / (std * std::f64::consts::SQRT_2))
+}
+
+/// A tail probability on the [0, 1] log scale: `-log10(p) / 10`, 1.0 at 1e-10 and beyond.
+fn score_of(p: f64) -> f32 {
+    (-(p.max(FLOOR)).log10() / 10.0).clamp(0.0, 1.0) as f32
+}
+
+/// The range rule: a value further outside the range seen so far than `tolerance` times
+/// the range's width is anomalous whatever the model says (HTM's "spatial anomaly"). The
+/// range then widens to include it, so a new level alarms once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    tolerance: f32,
+    min: Vec<f32>,
+    max: Vec<f32>,
+    /// Rows still to be seen before anything is judged.
+    warm_up: usize,
+}
+
+impl Range {
+    /// A range per column learnt from the rows themselves: the first `warm_up` rows are
+    /// only learnt from (a range of a few rows says nothing).
+    pub fn new(width: usize, tolerance: f32, warm_up: usize) -> Range {
+        Range {
+            tolerance,
+            min: vec![f32::INFINITY; width],
+            max: vec![f32::NEG_INFINITY; width],
+            warm_up,
+        }
+    }
+
+    /// A range that starts from known bounds (the training data's), judged from the first row.
+    pub fn with_bounds(min: Vec<f32>, max: Vec<f32>, tolerance: f32) -> Range {
+        Range {
+            tolerance,
+            min,
+            max,
+            warm_up: 0,
+        }
+    }
+
+    /// The first column of `row` outside its range, if any; then widens the ranges. A
+    /// column that has only ever held one value has no width to judge by and never alarms
+    /// (a constant series' first change is the model's to judge).
+    pub fn push(&mut self, row: &[f32]) -> Option<usize> {
+        let mut outside = None;
+        let judge = self.warm_up == 0;
+        self.warm_up = self.warm_up.saturating_sub(1);
+        for (c, &x) in row.iter().enumerate() {
+            if !x.is_finite() || c >= self.min.len() {
+                continue;
+            }
+            let (lo, hi) = (self.min[c], self.max[c]);
+            if judge && lo < hi {
+                let slack = (hi - lo) * self.tolerance;
+                if (x > hi + slack || x < lo - slack) && outside.is_none() {
+                    outside = Some(c);
+                }
+            }
+            self.min[c] = lo.min(x);
+            self.max[c] = hi.max(x);
+        }
+        outside
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(i: usize) -> f32 {
+        // A deterministic jitter in [0.5, 1.5).
+        0.5 + ((i * 7919) % 1000) as f32 / 1000.0
+    }
+
+    #[test]
+    fn the_same_surprise_scores_alike_on_series_of_any_scale() {
+        for scale in [1e-3f32, 1.0, 1e4] {
+            let mut l = Likelihood::new(LikelihoodParams::default());
+            let mut highest = 0f32;
+            for i in 0..2000 {
+                highest = highest.max(l.push(scale * noise(i)));
+            }
+            assert!(highest < 0.5, "normal noise at scale {scale}: {highest}");
+            let mut spike = 0f32;
+            for _ in 0..10 {
+                spike = spike.max(l.push(scale * 20.0));
+            }
+            assert!(spike > 0.9, "a 20-fold error at scale {scale}: {spike}");
+        }
+    }
+
+    #[test]
+    fn a_lasting_change_becomes_the_new_normal() {
+        let p = LikelihoodParams {
+            history: 500,
+            ..LikelihoodParams::default()
+        };
+        let mut l = Likelihood::new(p);
+        for i in 0..1000 {
+            l.push(noise(i));
+        }
+        let first: Vec<f32> = (0..20).map(|i| l.push(5.0 * noise(i))).collect();
+        assert!(first.iter().any(|&s| s > 0.5), "{first:?}");
+        for i in 0..2000 {
+            l.push(5.0 * noise(i));
+        }
+        let later: f32 = (0..20).map(|i| l.push(5.0 * noise(i))).fold(0.0, f32::max);
+        assert!(later < 0.5, "absorbed: {later}");
+        assert_eq!(l.history_len(), 500);
+    }
+
+    #[test]
+    fn seeding_judges_from_the_first_row_and_silence_is_not_judged() {
+        let mut l = Likelihood::new(LikelihoodParams::default());
+        assert_eq!(l.push(100.0), 0.0, "nothing to judge by yet");
+        let seed: Vec<f32> = (0..300).map(noise).collect();
+        let mut l = Likelihood::new(LikelihoodParams::default());
+        l.seed([&seed[..150], &seed[150..]]);
+        assert_eq!(l.history_len(), 300);
+        let s: f32 = (0..10).map(|_| l.push(30.0)).fold(0.0, f32::max);
+        assert!(s > 0.9, "{s}");
+        // Lower than usual is not anomalous, nor is a non-finite raw score.
+        let mut l = Likelihood::new(LikelihoodParams::default());
+        l.seed([&seed[..]]);
+        assert!(l.push(0.0) < 0.05);
+        assert!(l.push(f32::NAN) < 0.05);
+    }
+
+    #[test]
+    fn a_level_normal_data_reached_is_not_called_improbable() {
+        // Heavy-tailed normal errors: one point in 50 is 40 times the usual.
+        let seed: Vec<f32> = (0..5000)
+            .map(|i| if i % 50 == 0 { 40.0 } else { noise(i) })
+            .collect();
+        let mut with_seed = Likelihood::new(LikelihoodParams::default());
+        with_seed.seed([&seed[..]]);
+        let mut online = Likelihood::new(LikelihoodParams::default());
+        for &x in &seed {
+            online.push(x);
+        }
+        let burst = |l: &mut Likelihood, x: f32| (0..3).map(|_| l.push(x)).fold(0.0, f32::max);
+        let (a, b) = (
+            burst(&mut with_seed.clone(), 40.0),
+            burst(&mut online.clone(), 40.0),
+        );
+        assert!(a < 0.5 && b > 0.5, "seeded {a}, Gaussian only {b}");
+        // Beyond anything the seed held, the Gaussian decides again.
+        let c = (0..10).map(|_| with_seed.push(2000.0)).fold(0.0, f32::max);
+        assert!(c > 0.5, "{c}");
+    }
+
+    #[test]
+    fn a_constant_score_still_allows_blips() {
+        let mut l = Likelihood::new(LikelihoodParams::default());
+        for _ in 0..500 {
+            l.push(1.0);
+        }
+        // 20 % over a constant level is within the floored spread's reach.
+        assert!(l.push(1.2) < 0.5);
+        let s: f32 = (0..10).map(|_| l.push(10.0)).fold(0.0, f32::max);
+        assert!(s > 0.9);
+    }
+
+    #[test]
+    fn scores_map_probabilities_onto_a_log_scale() {
+        assert_eq!(score_of(1.0), 0.0);
+        assert!((score_of(1e-5) - 0.5).abs() < 1e-6);
+        assert_eq!(score_of(0.0), 1.0);
+        assert!((tail(1.0, 0.0, 1.0) - 0.158_655).abs() < 1e-5);
+        assert_eq!(tail(-3.0, 0.0, 1.0), 0.5);
+    }
+
+    #[test]
+    fn the_range_rule_fires_once_per_new_level() {
+        let mut r = Range::new(2, 0.05, 10);
+        for i in 0..100 {
+            let x = (i % 10) as f32;
+            assert_eq!(r.push(&[x, 5.0]), None);
+        }
+        assert_eq!(r.push(&[9.4, 5.0]), None, "within the tolerance");
+        assert_eq!(r.push(&[12.0, 5.0]), Some(0));
+        assert_eq!(r.push(&[12.0, 5.0]), None, "the range now holds it");
+        assert_eq!(r.push(&[-3.0, 5.0]), Some(0));
+        assert_eq!(r.push(&[1.0, 7.0]), None, "a constant column has no width");
+        assert_eq!(r.push(&[1.0, 30.0]), Some(1));
+        let mut r = Range::with_bounds(vec![0.0], vec![10.0], 0.1);
+        assert_eq!(r.push(&[10.9]), None);
+        assert_eq!(r.push(&[12.5]), Some(0));
+        assert_eq!(r.push(&[f32::NAN]), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! The flags that decide what is anomalous, shared by `detector metrics` and
+//! `vigil-bench nab` (so a benchmark runs exactly what a user gets), checked once into
+//! [`Options`].
+
+use clap::ValueEnum;
+
+use crate::Error;
+use crate::detect::{LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring};
+use vigil_core::likelihood::LikelihoodParams;
+use vigil_core::threshold::Method;
+use vigil_core::time::Duration;
+
+/// `--score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreKind {
+    /// HTM's anomaly likelihood in [0, 1], updated as rows come; threshold 0.5 everywhere.
+    Likelihood,
+    /// The raw error smoothed over --smooth points, against a threshold calibrated on the
+    /// model's validation points (--threshold).
+    Raw,
+}
+
+/// `--threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ThresholdKind {
+    /// Peaks over threshold (raw score only): a generalised Pareto tail fitted above
+    /// --pot-initial, the score a normal point exceeds with probability --q.
+    Pot,
+    /// The --percentile of the validation scores (raw score only).
+    Percentile,
+    /// --value on the score itself.
+    Fixed,
+}
+
+impl ThresholdKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThresholdKind::Pot => "pot",
+            ThresholdKind::Percentile => "percentile",
+            ThresholdKind::Fixed => "fixed",
+        }
+    }
+}
+
+/// How rows are scored and alarms raised.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DecisionArgs {
+    /// How the model's error becomes the score the threshold is compared with.
+    #[arg(long, value_enum, default_value_t = ScoreKind::Likelihood)]
+    pub score: ScoreKind,
+    /// How the threshold is set [default: fixed for the likelihood, pot for the raw score].
+    #[arg(long, value_enum)]
+    pub threshold: Option<ThresholdKind>,
+    /// POT risk: the probability that a normal point exceeds the threshold, in (0, 0.5).
+    #[arg(long, default_value_t = 1e-3)]
+    pub q: f64,
+    /// POT: the quantile of the calibration scores above which the tail is fitted, in
+    /// (0, 1).
+    #[arg(long, default_value_t = 0.98)]
+    pub pot_initial: f64,
+    /// Percentile threshold, 0-100.
+    #[arg(long, default_value_t = 99.9)]
+    pub percentile: f64,
+    /// Fixed threshold on the score [default: 0.5 for the likelihood: a short-term error
+    /// normal data reach once in 100 000; required with --score raw].
+    #[arg(long)]
+    pub value: Option<f64>,
+    /// Raw scores averaged into the short-term mean the likelihood judges.
+    #[arg(long, default_value_t = LikelihoodParams::default().average)]
+    pub average: usize,
+    /// Short-term means the likelihood's Gaussian is fitted to (the newest kept): how long
+    /// a changed level takes to become normal.
+    #[arg(long, default_value_t = LikelihoodParams::default().history)]
+    pub history: usize,
+    /// The coarser likelihood judges the mean of this many short-term means' worth of raw
+    /// scores (a lasting moderate error); 1 = no second scale.
+    #[arg(long, default_value_t = LONG_SCALE)]
+    pub long_scale: usize,
+    /// Also judge each column's own error at the coarser scale: more single-metric
+    /// incidents found (partitions, crash loops), more false alarms.
+    #[arg(long)]
+    pub column_scores: bool,
+    /// A value further outside its host's range (training data and rows so far) than this
+    /// fraction of the range is anomalous.
+    #[arg(long, default_value_t = RANGE_TOLERANCE)]
+    pub range_tolerance: f32,
+    /// No range rule.
+    #[arg(long)]
+    pub no_range: bool,
+    /// Moving average over this many points before thresholding (--score raw; 1 = none).
+    #[arg(long, default_value_t = 3)]
+    pub smooth: usize,
+    /// Points above the threshold needed to raise an alarm.
+    #[arg(long, default_value_t = 3)]
+    pub min_duration: usize,
+    /// Normal points that may separate two stretches of one anomaly.
+    #[arg(long, default_value_t = 10)]
+    pub merge_gap: usize,
+    /// For this long after an anomaly's last row, no new one is raised on the same host.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub suppress: Duration,
+    /// Raise every anomaly, however soon after the last.
+    #[arg(long)]
+    pub no_suppress: bool,
+    /// Flag a host whose every metric repeats exactly for this many steps (a frozen
+    /// agent); 0 = off.
+    #[arg(long, default_value_t = 10)]
+    pub frozen_steps: usize,
+}
+
+fn bad(flag: &'static str, message: String) -> Error {
+    Error::Option { flag, message }
+}
+
+impl DecisionArgs {
+    /// The threshold kind in force.
+    pub fn threshold_kind(&self) -> ThresholdKind {
+        self.threshold.unwrap_or(match self.score {
+            ScoreKind::Likelihood => ThresholdKind::Fixed,
+            ScoreKind::Raw => ThresholdKind::Pot,
+        })
+    }
+
+    /// `base` with these flags applied, every value checked.
+    pub fn apply(&self, base: Options) -> Result<Options, Error> {
+        let scoring = match self.score {
+            ScoreKind::Likelihood => {
+                if self.average == 0 {
+                    return Err(bad("--average", "must be at least 1".into()));
+                }
+                if self.history < 2 {
+                    return Err(bad(
+                        "--history",
+                        format!("must be at least 2, found {}", self.history),
+                    ));
+                }
+                Scoring::Likelihood {
+                    params: LikelihoodParams {
+                        average: self.average,
+                        history: self.history,
+                        min_history: LikelihoodParams::default().min_history.min(self.history),
+                    },
+                    long: (self.long_scale > 1).then_some(self.long_scale),
+                    columns: self.column_scores,
+                }
+            }
+            ScoreKind::Raw => Scoring::Raw,
+        };
+        let threshold = match self.threshold_kind() {
+            ThresholdKind::Pot => {
+                if self.score == ScoreKind::Likelihood {
+                    return Err(bad(
+                        "--threshold",
+                        "pot calibrates the raw score (--score raw); the likelihood takes a fixed --value".into(),
+                    ));
+                }
+                if !(self.q > 0.0 && self.q < 0.5) {
+                    return Err(bad(
+                        "--q",
+                        format!("expected a risk in (0, 0.5), found {}", self.q),
+                    ));
+                }
+                if !(self.pot_initial > 0.0 && self.pot_initial < 1.0) {
+                    return Err(bad(
+                        "--pot-initial",
+                        format!("expected a quantile in (0, 1), found {}", self.pot_initial),
+                    ));
+                }
+                Method::Pot {
+                    q: self.q,
+                    initial: self.pot_initial,
+                }
+            }
+            ThresholdKind::Percentile => {
+                if self.score == ScoreKind::Likelihood {
+                    return Err(bad(
+                        "--threshold",
+                        "percentile calibrates the raw score (--score raw); the likelihood takes a fixed --value".into(),
+                    ));
+                }
+                if !(0.0..=100.0).contains(&self.percentile) {
+                    return Err(bad(
+                        "--percentile",
+                        format!("expected 0-100, found {}", self.percentile),
+                    ));
+                }
+                Method::Percentile {
+                    p: self.percentile / 100.0,
+                }
+            }
+            ThresholdKind::Fixed => {
+                let value = match (self.value, self.score) {
+                    (Some(v), _) => v,
+                    (None, ScoreKind::Likelihood) => LIKELIHOOD_THRESHOLD,
+                    (None, ScoreKind::Raw) => {
+                        return Err(bad(
+                            "--value",
+                            "--threshold fixed on the raw score needs a --value".into(),
+                        ));
+                    }
+                };
+                if !value.is_finite()
+                    || (self.score == ScoreKind::Likelihood && !(0.0..1.0).contains(&value))
+                {
+                    return Err(bad(
+                        "--value",
+                        format!("expected a likelihood score in [0, 1), found {value}"),
+                    ));
+                }
+                Method::Fixed { value }
+            }
+        };
+        if !(self.range_tolerance.is_finite() && self.range_tolerance >= 0.0) {
+            return Err(bad(
+                "--range-tolerance",
+                format!("expected a fraction ≥ 0, found {}", self.range_tolerance),
+            ));
+        }
+        if self.smooth == 0 {
+            return Err(bad(
+                "--smooth",
+                "must be at least 1 (1 = no smoothing)".into(),
+            ));
+        }
+        if self.min_duration == 0 {
+            return Err(bad("--min-duration", "must be at least 1".into()));
+        }
+        Ok(Options {
+            scoring,
+            threshold,
+            range: (!self.no_range).then_some(self.range_tolerance),
+            smooth: self.smooth,
+            min_duration: self.min_duration,
+            merge_gap: self.merge_gap,
+            suppress: (!self.no_suppress).then_some(self.suppress),
+            frozen_steps: self.frozen_steps,
+            ..base
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        d: DecisionArgs,
+    }
+
+    fn options(args: &[&str]) -> Result<Options, Error> {
+        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+            .map_err(|e| bad("parse", e.to_string()))?;
+        cli.d.apply(Options::default())
+    }
+
+    #[test]
+    fn no_flags_are_the_detectors_defaults() {
+        assert_eq!(options(&[]).unwrap(), Options::default());
+    }
+
+    #[test]
+    fn raw_scoring_calibrates_and_checks_its_values() {
+        let o = options(&["--score", "raw"]).unwrap();
+        assert_eq!(o.scoring, Scoring::Raw);
+        assert!(matches!(o.threshold, Method::Pot { q, .. } if q == 1e-3));
+        for (args, flag) in [
+            (&["--score", "raw", "--q", "0.5"][..], "--q"),
+            (&["--score", "raw", "--q", "nan"], "--q"),
+            (&["--score", "raw", "--q=-1"], "--q"),
+            (
+                &[
+                    "--score",
+                    "raw",
+                    "--threshold",
+                    "percentile",
+                    "--percentile",
+                    "150",
+                ],
+                "--percentile",
+            ),
+            (&["--score", "raw", "--threshold", "fixed"], "--value"),
+            (&["--threshold", "pot"], "--threshold"),
+            (&["--value", "1.5"], "--value"),
+            (&["--history", "1"], "--history"),
+            (&["--range-tolerance=-0.1"], "--range-tolerance"),
+            (&["--smooth", "0"], "--smooth"),
+        ] {
+            match options(args) {
+                Err(Error::Option { flag: f, .. }) => assert_eq!(f, flag, "{args:?}"),
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+        let o = options(&[
+            "--score",
+            "raw",
+            "--threshold",
+            "percentile",
+            "--percentile",
+            "99",
+        ])
+        .unwrap();
+        assert_eq!(o.threshold, Method::Percentile { p: 0.99 });
+    }
+
+    #[test]
+    fn switches_turn_parts_off() {
+        let o = options(&["--no-range", "--no-suppress", "--value", "0.7"]).unwrap();
+        assert_eq!(o.range, None);
+        assert_eq!(o.suppress, None);
+        assert_eq!(o.threshold, Method::Fixed { value: 0.7 });
+    }
+}
