@@ -15,6 +15,7 @@
 //! reached it.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -53,8 +54,9 @@ pub struct Likelihood {
     sum2: f64,
     /// Pushes since the sums were last recomputed from scratch (rounding drift).
     since_exact: usize,
-    /// The seed's means, sorted: how often normal data reached a level.
-    seeded: Vec<f64>,
+    /// The seed's means, sorted: how often normal data reached a level (shared by the
+    /// clones every series of a detector starts from).
+    seeded: Arc<[f64]>,
 }
 
 impl Likelihood {
@@ -72,7 +74,7 @@ impl Likelihood {
             sum: 0.0,
             sum2: 0.0,
             since_exact: 0,
-            seeded: Vec::new(),
+            seeded: Arc::from(Vec::new()),
         }
     }
 
@@ -90,7 +92,7 @@ impl Likelihood {
         self.restart();
         let mut v: Vec<f64> = self.means.iter().copied().collect();
         v.sort_by(f64::total_cmp);
-        self.seeded = v;
+        self.seeded = Arc::from(v);
     }
 
     /// Judges one raw score and learns from it; returns the score in [0, 1].

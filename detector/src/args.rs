@@ -76,6 +76,9 @@ pub struct DecisionArgs {
     /// scores (a lasting moderate error); 1 = no second scale.
     #[arg(long, default_value_t = LONG_SCALE)]
     pub long_scale: usize,
+    /// The model alone: the host's per-hour profile does not judge rows beside it.
+    #[arg(long)]
+    pub no_context: bool,
     /// Also judge each column's own error at the coarser scale: more single-metric
     /// incidents found (partitions, crash loops), more false alarms.
     #[arg(long)]
@@ -228,6 +231,7 @@ impl DecisionArgs {
         Ok(Options {
             scoring,
             threshold,
+            context: !self.no_context,
             range: (!self.no_range).then_some(self.range_tolerance),
             smooth: self.smooth,
             min_duration: self.min_duration,

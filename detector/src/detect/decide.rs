@@ -13,6 +13,9 @@ use vigil_core::score::point_score;
 use vigil_model::batch::Batch;
 use vigil_model::scoring::point_errors;
 
+/// Two tests' Bonferroni correction on the likelihood's log scale: `log10(2) / 10`.
+const CONTEXT_PENALTY: f32 = 0.030_103;
+
 impl Detector<'_> {
     /// Takes one parsed row.
     pub(super) fn push(
@@ -211,6 +214,17 @@ impl Detector<'_> {
             row.score = grp.score_model.push(raw_score, &slot.errors, means);
             let b = point_score(&slot.z2, base_means, &mut base_shares);
             row.baseline_score = grp.score_baseline.push(b, &slot.z2, base_means);
+            // Context longer than a window: the host's per-hour profile judges the row too,
+            // and the model's score is the more surprised of the two (each probability
+            // counted twice, Bonferroni, as two tests are made). The profile's columns are
+            // then the ones to blame.
+            if self.options.context && likelihood {
+                let profile = row.baseline_score - CONTEXT_PENALTY;
+                if profile > row.score {
+                    row.score = profile;
+                    row.shares.copy_from_slice(&base_shares);
+                }
+            }
             // A value outside the host's range is anomalous for both detectors, and its
             // column is the one to blame.
             let outside = grp.range.as_mut().and_then(|r| r.push(&row.values));

@@ -60,6 +60,10 @@ pub const RANGE_TOLERANCE: f32 = 0.05;
 pub struct Options {
     pub scoring: Scoring,
     pub threshold: Method,
+    /// With the likelihood: the host's per-hour profile (the baseline) judges every row
+    /// beside the model, whose score is the more surprised of the two: context longer
+    /// than one window (a level that is usual at noon but not at night).
+    pub context: bool,
     /// A value outside the range seen so far (the host's training range, widened by every
     /// row) by more than this fraction of its width is anomalous; `None` turns it off.
     pub range: Option<f32>,
@@ -107,6 +111,7 @@ impl Default for Options {
             threshold: Method::Fixed {
                 value: LIKELIHOOD_THRESHOLD,
             },
+            context: true,
             range: Some(RANGE_TOLERANCE),
             smooth: 3,
             min_duration: 3,
