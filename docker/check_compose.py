@@ -721,7 +721,7 @@ def run_checks(bin_dir, tmp):
             "VIGIL_SCENARIO": "tiny.toml",
             "VIGIL_GENERATOR_ARGS": "--seed 7",
             "VIGIL_TRAINER_ARGS": "--epochs 50",
-            "VIGIL_DETECTOR_ARGS": "--q 1e-4",
+            "VIGIL_DETECTOR_ARGS": "--value 0.6",
             "VIGIL_TRAINER_LOGS_ARGS": "--epochs 3",
             "VIGIL_DETECTOR_LOGS_ARGS": "--top-g 5",
         },

@@ -51,16 +51,17 @@ pub struct DecisionArgs {
     /// How the threshold is set [default: fixed for the likelihood, pot for the raw score].
     #[arg(long, value_enum)]
     pub threshold: Option<ThresholdKind>,
-    /// POT risk: the probability that a normal point exceeds the threshold, in (0, 0.5).
-    #[arg(long, default_value_t = 1e-3)]
-    pub q: f64,
+    /// POT risk: the probability that a normal point exceeds the threshold, in (0, 0.5)
+    /// [default: 0.001].
+    #[arg(long)]
+    pub q: Option<f64>,
     /// POT: the quantile of the calibration scores above which the tail is fitted, in
-    /// (0, 1).
-    #[arg(long, default_value_t = 0.98)]
-    pub pot_initial: f64,
-    /// Percentile threshold, 0-100.
-    #[arg(long, default_value_t = 99.9)]
-    pub percentile: f64,
+    /// (0, 1) [default: 0.98].
+    #[arg(long)]
+    pub pot_initial: Option<f64>,
+    /// Percentile threshold, 0-100 [default: 99.9].
+    #[arg(long)]
+    pub percentile: Option<f64>,
     /// Fixed threshold on the score [default: 0.5 for the likelihood: a short-term error
     /// normal data reach once in 100 000; required with --score raw].
     #[arg(long)]
@@ -90,9 +91,10 @@ pub struct DecisionArgs {
     /// No range rule.
     #[arg(long)]
     pub no_range: bool,
-    /// Moving average over this many points before thresholding (--score raw; 1 = none).
-    #[arg(long, default_value_t = 3)]
-    pub smooth: usize,
+    /// Moving average over this many points before thresholding (--score raw; 1 = none)
+    /// [default: 3].
+    #[arg(long)]
+    pub smooth: Option<usize>,
     /// Points above the threshold needed to raise an alarm.
     #[arg(long, default_value_t = 3)]
     pub min_duration: usize,
@@ -124,8 +126,49 @@ impl DecisionArgs {
         })
     }
 
-    /// `base` with these flags applied, every value checked.
+    /// `base` with these flags applied, every value checked; a flag that the chosen score
+    /// or threshold would ignore is refused rather than silently dropped.
     pub fn apply(&self, base: Options) -> Result<Options, Error> {
+        let kind = self.threshold_kind();
+        let unused = |flag: &'static str, given: bool, used: bool, by: &str| {
+            if given && !used {
+                Err(bad(flag, format!("only applies to {by}")))
+            } else {
+                Ok(())
+            }
+        };
+        let raw = self.score == ScoreKind::Raw;
+        unused("--smooth", self.smooth.is_some(), raw, "--score raw")?;
+        let pot = raw && kind == ThresholdKind::Pot;
+        unused(
+            "--q",
+            self.q.is_some(),
+            pot,
+            "--score raw with --threshold pot",
+        )?;
+        unused(
+            "--pot-initial",
+            self.pot_initial.is_some(),
+            pot,
+            "--score raw with --threshold pot",
+        )?;
+        let percentile = raw && kind == ThresholdKind::Percentile;
+        unused(
+            "--percentile",
+            self.percentile.is_some(),
+            percentile,
+            "--score raw with --threshold percentile",
+        )?;
+        unused(
+            "--value",
+            self.value.is_some(),
+            kind == ThresholdKind::Fixed,
+            "--threshold fixed",
+        )?;
+        let q = self.q.unwrap_or(1e-3);
+        let pot_initial = self.pot_initial.unwrap_or(0.98);
+        let percentile = self.percentile.unwrap_or(99.9);
+        let smooth = self.smooth.unwrap_or(3);
         let scoring = match self.score {
             ScoreKind::Likelihood => {
                 if self.average == 0 {
@@ -149,7 +192,7 @@ impl DecisionArgs {
             }
             ScoreKind::Raw => Scoring::Raw,
         };
-        let threshold = match self.threshold_kind() {
+        let threshold = match kind {
             ThresholdKind::Pot => {
                 if self.score == ScoreKind::Likelihood {
                     return Err(bad(
@@ -157,21 +200,21 @@ impl DecisionArgs {
                         "pot calibrates the raw score (--score raw); the likelihood takes a fixed --value".into(),
                     ));
                 }
-                if !(self.q > 0.0 && self.q < 0.5) {
+                if !(q > 0.0 && q < 0.5) {
                     return Err(bad(
                         "--q",
-                        format!("expected a risk in (0, 0.5), found {}", self.q),
+                        format!("expected a risk in (0, 0.5), found {q}"),
                     ));
                 }
-                if !(self.pot_initial > 0.0 && self.pot_initial < 1.0) {
+                if !(pot_initial > 0.0 && pot_initial < 1.0) {
                     return Err(bad(
                         "--pot-initial",
-                        format!("expected a quantile in (0, 1), found {}", self.pot_initial),
+                        format!("expected a quantile in (0, 1), found {}", pot_initial),
                     ));
                 }
                 Method::Pot {
-                    q: self.q,
-                    initial: self.pot_initial,
+                    q,
+                    initial: pot_initial,
                 }
             }
             ThresholdKind::Percentile => {
@@ -181,14 +224,14 @@ impl DecisionArgs {
                         "percentile calibrates the raw score (--score raw); the likelihood takes a fixed --value".into(),
                     ));
                 }
-                if !(0.0..=100.0).contains(&self.percentile) {
+                if !(0.0..=100.0).contains(&percentile) {
                     return Err(bad(
                         "--percentile",
-                        format!("expected 0-100, found {}", self.percentile),
+                        format!("expected 0-100, found {}", percentile),
                     ));
                 }
                 Method::Percentile {
-                    p: self.percentile / 100.0,
+                    p: percentile / 100.0,
                 }
             }
             ThresholdKind::Fixed => {
@@ -219,7 +262,7 @@ impl DecisionArgs {
                 format!("expected a fraction ≥ 0, found {}", self.range_tolerance),
             ));
         }
-        if self.smooth == 0 {
+        if smooth == 0 {
             return Err(bad(
                 "--smooth",
                 "must be at least 1 (1 = no smoothing)".into(),
@@ -233,7 +276,7 @@ impl DecisionArgs {
             threshold,
             context: !self.no_context,
             range: (!self.no_range).then_some(self.range_tolerance),
-            smooth: self.smooth,
+            smooth,
             min_duration: self.min_duration,
             merge_gap: self.merge_gap,
             suppress: (!self.no_suppress).then_some(self.suppress),
@@ -307,6 +350,32 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(o.threshold, Method::Percentile { p: 0.99 });
+    }
+
+    #[test]
+    fn a_flag_the_decision_would_ignore_is_refused() {
+        for (args, flag) in [
+            (&["--q", "1e-4"][..], "--q"),
+            (&["--smooth", "5"], "--smooth"),
+            (&["--percentile", "99"], "--percentile"),
+            (&["--score", "raw", "--percentile", "99"], "--percentile"),
+            (
+                &["--score", "raw", "--threshold", "percentile", "--q", "1e-4"],
+                "--q",
+            ),
+            (&["--score", "raw", "--value", "3"], "--value"),
+        ] {
+            match options(args) {
+                Err(Error::Option { flag: f, message }) => {
+                    assert_eq!(f, flag, "{args:?}");
+                    assert!(message.contains("only applies to"), "{message}");
+                }
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+        let o = options(&["--score", "raw", "--q", "1e-4", "--smooth", "5"]).unwrap();
+        assert!(matches!(o.threshold, Method::Pot { q, .. } if q == 1e-4));
+        assert_eq!(o.smooth, 5);
     }
 
     #[test]

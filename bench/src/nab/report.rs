@@ -30,9 +30,9 @@ pub fn render(r: &NabReport, n: usize) -> String {
             s,
             "{:<20} {:>12} {:>12} {:>12} {:>12}",
             p.profile,
-            score(p.model_calibrated),
+            score(p.model_default),
             score(p.model_optimised),
-            score(p.baseline_calibrated),
+            score(p.baseline_default),
             score(p.baseline_optimised)
         );
     }
@@ -48,9 +48,9 @@ pub fn render(r: &NabReport, n: usize) -> String {
                     "  {:<24} {:>3} files {:>8} {:>8} {:>8} {:>8}",
                     c.category,
                     c.files,
-                    score(p.model_calibrated),
+                    score(p.model_default),
                     score(p.model_optimised),
-                    score(p.baseline_calibrated),
+                    score(p.baseline_default),
                     score(p.baseline_optimised)
                 );
             }
@@ -93,7 +93,7 @@ pub fn render(r: &NabReport, n: usize) -> String {
     }
     let _ = writeln!(
         s,
-        "Vigil / baseline: alarms from the calibrated POT threshold, no labels seen. (opt): NAB's protocol, one corpus-wide threshold chosen on the labels."
+        "Vigil / baseline: the detector's defaults (Vigil: the model beside the per-hour profile; baseline: the profile alone; both through the same likelihood, range rule and alarm logic), no labels seen. (opt): NAB's protocol, one corpus-wide threshold chosen on the labels."
     );
     let _ = writeln!(
         s,
@@ -131,10 +131,10 @@ mod tests {
     fn the_table_says_what_was_skipped_and_what_has_no_score() {
         let profile = ProfileResult {
             profile: "standard".into(),
-            model_calibrated: f64::NAN,
+            model_default: f64::NAN,
             model_optimised: 12.34,
             model_threshold: 1.0,
-            baseline_calibrated: -5.0,
+            baseline_default: -5.0,
             baseline_optimised: 0.0,
             baseline_threshold: 1.0,
         };

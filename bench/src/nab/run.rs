@@ -5,8 +5,8 @@
 //! row of the file is scored by the streaming detector exactly as `detector metrics`
 //! would. Two NAB scores are reported per profile, for the model and for the per-hour
 //! z-score baseline:
-//! - **calibrated**: an alarm at the first row of each anomaly the detector reports with
-//!   its own POT threshold (no label ever seen: what a user gets);
+//! - **default**: an alarm at the first row of each anomaly the detector reports with its
+//!   own defaults (no label ever seen: what a user gets);
 //! - **NAB-optimised**: NAB's own protocol for every published detector — one threshold
 //!   on the anomaly scores for the whole corpus, chosen to maximise the score.
 
@@ -42,15 +42,15 @@ pub struct NabJob<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileResult {
     pub profile: String,
-    pub model_calibrated: f64,
+    pub model_default: f64,
     pub model_optimised: f64,
     pub model_threshold: f64,
-    pub baseline_calibrated: f64,
+    pub baseline_default: f64,
     pub baseline_optimised: f64,
     pub baseline_threshold: f64,
 }
 
-/// Per file: windows detected by the calibrated model and its false alarms (standard).
+/// Per file: windows detected by the model at the defaults and its false alarms (standard).
 #[derive(Debug, Clone, Serialize)]
 pub struct FileResult {
     pub file: String,
@@ -79,9 +79,9 @@ pub struct Skipped {
 #[derive(Debug, Clone, Serialize)]
 pub struct CategoryProfile {
     pub profile: String,
-    pub model_calibrated: f64,
+    pub model_default: f64,
     pub model_optimised: f64,
-    pub baseline_calibrated: f64,
+    pub baseline_default: f64,
     pub baseline_optimised: f64,
 }
 
@@ -286,7 +286,7 @@ impl Runs {
     }
 }
 
-/// NAB scores of `files` for one profile: calibrated alarms, and NAB's optimised threshold.
+/// NAB scores of `files` for one profile: the default run's alarms, and NAB's optimised threshold.
 fn profile_result(
     files: &[NabFile],
     runs: &Runs,
@@ -300,10 +300,10 @@ fn profile_result(
     let (bt, bo) = optimise_edges(files, &runs.base_scores, p, root)?;
     let result = ProfileResult {
         profile: p.name.to_string(),
-        model_calibrated: score(&runs.model_alarms)?.normalised,
+        model_default: score(&runs.model_alarms)?.normalised,
         model_optimised: mo.normalised,
         model_threshold: mt,
-        baseline_calibrated: score(&runs.base_alarms)?.normalised,
+        baseline_default: score(&runs.base_alarms)?.normalised,
         baseline_optimised: bo.normalised,
         baseline_threshold: bt,
     };
@@ -366,7 +366,7 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
         profiles.push(result);
         thresholds.push((mt, bt));
     }
-    // Per category: the calibrated alarms, and the corpus-wide optimised thresholds.
+    // Per category: the default run's alarms, and the corpus-wide optimised thresholds.
     let mut categories = Vec::new();
     let mut names: Vec<&str> = files.iter().map(|f| category(f.name())).collect();
     names.sort_unstable();
@@ -386,15 +386,12 @@ pub fn run_nab(job: &NabJob) -> Result<NabReport, Error> {
                 };
                 scores.push(CategoryProfile {
                     profile: p.name.to_string(),
-                    model_calibrated: at(idx
-                        .iter()
-                        .map(|&i| runs.model_alarms[i].clone())
-                        .collect())?,
+                    model_default: at(idx.iter().map(|&i| runs.model_alarms[i].clone()).collect())?,
                     model_optimised: at(idx
                         .iter()
                         .map(|&i| edges_at(&runs.model_scores[i], mt))
                         .collect())?,
-                    baseline_calibrated: at(idx
+                    baseline_default: at(idx
                         .iter()
                         .map(|&i| runs.base_alarms[i].clone())
                         .collect())?,

@@ -46,7 +46,7 @@ fn nab_scores_one_file_for_every_profile() {
     let profiles = report["profiles"].as_array().unwrap();
     assert_eq!(profiles.len(), 3);
     for p in profiles {
-        for key in ["model_calibrated", "model_optimised", "baseline_optimised"] {
+        for key in ["model_default", "model_optimised", "baseline_optimised"] {
             let v = p[key].as_f64().unwrap();
             assert!(v.is_finite() && v <= 100.0, "{key} = {v}");
         }
@@ -107,7 +107,7 @@ fn nab_runs_messy_categories_and_says_what_it_did() {
                 "{stdout}"
             );
             assert!(
-                report["profiles"][0]["model_calibrated"]
+                report["profiles"][0]["model_default"]
                     .as_f64()
                     .unwrap()
                     .is_finite()
