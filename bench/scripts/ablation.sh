@@ -24,12 +24,12 @@ done
 
 variants=(
   "first wave: raw score, POT threshold|--score raw --no-range"
-  "likelihood (one scale)|--long-scale 1 --no-range --no-context"
-  "+ range rule|--long-scale 1 --no-context"
-  "+ coarser scale|--no-context"
-  "+ per-hour context (default)|"
+  "likelihood (one scale)|--long-scale 1 --no-range --no-context --no-column-scores"
+  "+ range rule|--long-scale 1 --no-context --no-column-scores"
+  "+ coarser scale|--no-context --no-column-scores"
+  "+ per-hour context|--no-column-scores"
+  "+ per-column scores (default)|"
   "default without suppression|--no-suppress"
-  "default + per-column scores|--column-scores"
 )
 printf '%-38s %17s %17s %28s %20s\n' "variant" "NAB51 def/opt" "AWS def/opt" "generated found F1 FA/h-d" "seed 20261122"
 for v in "${variants[@]}"; do
@@ -50,8 +50,8 @@ aws = [c for c in nab["categories"] if c["category"] == "realAWSCloudwatch"][0][
 ev = {s: json.load(open(f"{work}/det-{s}-{tag}/evaluation.json")) for s in ("default", "20261122")}
 for who, label in (("model", name), ("baseline", "  per-hour z-score, same decision")):
     a, b = ev["default"][who], ev["20261122"][who]
-    print(f"{label:38} {std[who + '_calibrated']:8.1f}/{std[who + '_optimised']:<8.1f} "
-          f"{aws[who + '_calibrated']:8.1f}/{aws[who + '_optimised']:<8.1f} "
+    print(f"{label:38} {std[who + '_default']:8.1f}/{std[who + '_optimised']:<8.1f} "
+          f"{aws[who + '_default']:8.1f}/{aws[who + '_optimised']:<8.1f} "
           f"{a['incidents_found']:>8}/{a['incidents']} {a['event_f1']:.3f} {a['false_alarms_per_host_day']:.2f}     "
           f"{b['incidents_found']}/{b['incidents']} {b['event_f1']:.3f} {b['false_alarms_per_host_day']:.2f}")
 PY

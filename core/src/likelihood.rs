@@ -21,6 +21,8 @@ use serde::Serialize;
 
 /// The tail probability a score of 1.0 stands for (and below which all are alike).
 const FLOOR: f64 = 1e-10;
+/// The seed's highest means kept (at least; a hundredth of it when that is more).
+const SEED_TOP_MIN: usize = 1024;
 
 /// How the likelihood is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -54,9 +56,11 @@ pub struct Likelihood {
     sum2: f64,
     /// Pushes since the sums were last recomputed from scratch (rounding drift).
     since_exact: usize,
-    /// The seed's means, sorted: how often normal data reached a level (shared by the
-    /// clones every series of a detector starts from).
+    /// The seed's highest means, sorted: how often normal data reached a level (shared
+    /// by the clones every series of a detector starts from).
     seeded: Arc<[f64]>,
+    /// How many means the seed had in all.
+    seed_count: usize,
 }
 
 impl Likelihood {
@@ -75,6 +79,7 @@ impl Likelihood {
             sum2: 0.0,
             since_exact: 0,
             seeded: Arc::from(Vec::new()),
+            seed_count: 0,
         }
     }
 
@@ -82,17 +87,30 @@ impl Likelihood {
     /// detector starts from what normal looked like in training). Each run of consecutive
     /// scores is averaged on its own.
     pub fn seed<'a>(&mut self, runs: impl IntoIterator<Item = &'a [f32]>) {
+        // Every seed value counts for how often normal data reached a level, even those
+        // older than the history keeps.
+        let mut v: Vec<f64> = Vec::new();
         for run in runs {
             self.restart();
             for &raw in run {
                 let m = self.average(f64::from(raw));
                 self.learn(m);
+                v.push(m);
             }
         }
         self.restart();
-        let mut v: Vec<f64> = self.means.iter().copied().collect();
+        // Only the top of the seed is kept (searched for every row, it stays in cache): a
+        // level below it was reached by at least a hundredth of the seed, a probability no
+        // threshold above 0.2 is near.
+        let n = v.len();
+        let keep = n.min((n / 100).max(SEED_TOP_MIN));
+        if keep < n {
+            v.select_nth_unstable_by(n - keep, f64::total_cmp);
+            v.drain(..n - keep);
+        }
         v.sort_by(f64::total_cmp);
         self.seeded = Arc::from(v);
+        self.seed_count = n;
     }
 
     /// Judges one raw score and learns from it; returns the score in [0, 1].
@@ -144,11 +162,11 @@ impl Likelihood {
         // Errors are heavy-tailed, so the Gaussian calls some levels improbable that normal
         // data reach: a level the seed (the validation points) reached is never rarer than
         // the share of the seed that reached it.
-        let n = self.seeded.len();
-        let seen = if n == 0 {
+        let kept = self.seeded.len();
+        let seen = if kept == 0 {
             0.0
         } else {
-            (n - self.seeded.partition_point(|&x| x < m)) as f64 / n as f64
+            (kept - self.seeded.partition_point(|&x| x < m)) as f64 / self.seed_count as f64
         };
         score_of(gaussian.max(seen))
     }

@@ -80,10 +80,10 @@ pub struct DecisionArgs {
     /// The model alone: the host's per-hour profile does not judge rows beside it.
     #[arg(long)]
     pub no_context: bool,
-    /// Also judge each column's own error at the coarser scale: more single-metric
-    /// incidents found (partitions, crash loops), more false alarms.
+    /// Judge only each row's score, not also each column's own error at the coarser scale
+    /// (which finds single-metric incidents a row's mean dilutes).
     #[arg(long)]
-    pub column_scores: bool,
+    pub no_column_scores: bool,
     /// A value further outside its host's range (training data and rows so far) than this
     /// fraction of the range is anomalous.
     #[arg(long, default_value_t = RANGE_TOLERANCE)]
@@ -187,7 +187,7 @@ impl DecisionArgs {
                         min_history: LikelihoodParams::default().min_history.min(self.history),
                     },
                     long: (self.long_scale > 1).then_some(self.long_scale),
-                    columns: self.column_scores,
+                    columns: !self.no_column_scores,
                 }
             }
             ScoreKind::Raw => Scoring::Raw,

@@ -26,7 +26,7 @@ pub enum Scoring {
         long: Option<usize>,
         /// Each column's own error judged as well (at the coarser scale, its probability
         /// times the number of columns), a row scoring the highest: finds more single-metric
-        /// incidents (partitions, crash loops) at the price of more false alarms.
+        /// incidents (crash loops, leaks, cascades) for a few more false alarms.
         columns: bool,
     },
     /// The raw score smoothed over [`Options::smooth`] points, against a threshold
@@ -106,7 +106,7 @@ impl Default for Options {
             scoring: Scoring::Likelihood {
                 params: LikelihoodParams::default(),
                 long: Some(LONG_SCALE),
-                columns: false,
+                columns: true,
             },
             threshold: Method::Fixed {
                 value: LIKELIHOOD_THRESHOLD,
