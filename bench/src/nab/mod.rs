@@ -28,6 +28,7 @@ mod file;
 mod profile;
 mod read;
 mod report;
+mod results;
 mod run;
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use super::*;
 use crate::write_json;
 use vigil_core::series::{ReadOptions, read_table_from};
 use vigil_detector::detect::{Calibration, Detector, Options, calibrate};
-use vigil_detector::output::{Collect, Fanout, ScoresCsv};
+use vigil_detector::output::Collect;
 use vigil_model::config::TrainingConfig;
 use vigil_trainer::train_table;
 
@@ -196,20 +196,9 @@ fn run_file(job: &NabJob, file: &NabFile) -> Result<FileRun, Error> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut scores = ScoresCsv::create(
-        &job.out.join(format!("{stem}.scores.csv")),
-        &model.data.columns,
-        calibration.model.value,
-        calibration.baseline.value,
-    )?;
     let mut rows = Collect::default();
     let mut detector = Detector::new(&model, &job.options, &calibration);
-    detector.run(
-        text.as_bytes(),
-        &path,
-        &mut Fanout(vec![&mut scores, &mut rows]),
-    )?;
-    scores.commit()?;
+    detector.run(text.as_bytes(), &path, &mut rows)?;
     if rows.rows.len() != file.len() {
         return Err(nab_err(
             &path,
@@ -234,6 +223,20 @@ fn run_file(job: &NabJob, file: &NabFile) -> Result<FileRun, Error> {
             .map(|(_, r)| r.baseline_anomaly)
             .collect::<Vec<_>>(),
     );
+    let values: Vec<f32> = rows
+        .rows
+        .iter()
+        .map(|(_, r)| r.values.first().copied().unwrap_or(f32::NAN))
+        .collect();
+    super::results::write_results(
+        &job.out.join(format!("{stem}.scores.csv")),
+        file,
+        &values,
+        &ms,
+        &ma,
+        &bs,
+        &ba,
+    )?;
     let found = |alarms: &[bool]| -> usize {
         file.window_rows()
             .iter()

@@ -51,11 +51,33 @@ fn nab_scores_one_file_for_every_profile() {
             assert!(v.is_finite() && v <= 100.0, "{key} = {v}");
         }
     }
-    assert!(
-        dir.path()
-            .join("ec2_cpu_utilization_5f5533.scores.csv")
-            .exists()
+    // The results file NAB's own scorer reads: a row per data row, the default run's
+    // alarms at the first row of each stretch only.
+    let results =
+        fs::read_to_string(dir.path().join("ec2_cpu_utilization_5f5533.scores.csv")).unwrap();
+    let mut lines = results.lines();
+    assert_eq!(
+        lines.next(),
+        Some("timestamp,value,anomaly_score,label,anomaly,baseline_score,baseline_anomaly")
     );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let file = &report["files"][0];
+    assert_eq!(rows.len() as u64, file["rows"].as_u64().unwrap());
+    assert!(
+        rows[0][0].len() == 19 && rows[0][0].contains(' '),
+        "{:?}",
+        rows[0]
+    );
+    let prob = (rows.len() * 15 / 100).min(750);
+    let alarms = rows.iter().skip(prob).filter(|r| r[4] == "1").count();
+    assert_eq!(alarms as u64, file["model_alarms"].as_u64().unwrap());
+    assert!(rows.iter().any(|r| r[3] == "1"), "no labelled window");
+    for pair in rows.windows(2) {
+        assert!(
+            !(pair[0][4] == "1" && pair[1][4] == "1"),
+            "a stretch paged twice"
+        );
+    }
     bench()
         .args(["nab", "--prefix", "noSuchCategory/", "--benchmarks"])
         .arg(&nab)
