@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::score::Smoother;
+
 /// The tail probability a score of 1.0 stands for (and below which all are alike).
 const FLOOR: f64 = 1e-10;
 /// The seed's highest means kept (at least; a hundredth of it when that is more).
@@ -49,8 +51,8 @@ impl Default for LikelihoodParams {
 #[derive(Debug, Clone)]
 pub struct Likelihood {
     params: LikelihoodParams,
-    short: VecDeque<f64>,
-    short_sum: f64,
+    /// The mean of the last `average` raw scores.
+    short: Smoother,
     means: VecDeque<f64>,
     sum: f64,
     sum2: f64,
@@ -72,8 +74,7 @@ impl Likelihood {
         };
         Likelihood {
             params,
-            short: VecDeque::with_capacity(params.average),
-            short_sum: 0.0,
+            short: Smoother::new(params.average),
             means: VecDeque::with_capacity(params.history.min(1 << 16)),
             sum: 0.0,
             sum2: 0.0,
@@ -93,7 +94,7 @@ impl Likelihood {
         for run in runs {
             self.restart();
             for &raw in run {
-                let m = self.average(f64::from(raw));
+                let m = self.average(raw);
                 self.learn(m);
                 v.push(m);
             }
@@ -115,7 +116,7 @@ impl Likelihood {
 
     /// Judges one raw score and learns from it; returns the score in [0, 1].
     pub fn push(&mut self, raw: f32) -> f32 {
-        let raw = if raw.is_finite() { f64::from(raw) } else { 0.0 };
+        let raw = if raw.is_finite() { raw } else { 0.0 };
         let m = self.average(raw);
         let score = self.judge(m);
         self.learn(m);
@@ -124,8 +125,7 @@ impl Likelihood {
 
     /// Forgets the short-term mean (a gap in the data); the history is kept.
     pub fn restart(&mut self) {
-        self.short.clear();
-        self.short_sum = 0.0;
+        self.short.reset();
     }
 
     /// Means learnt so far (at most the history's length).
@@ -133,17 +133,10 @@ impl Likelihood {
         self.means.len()
     }
 
-    fn average(&mut self, raw: f64) -> f64 {
-        self.short.push_back(raw);
-        self.short_sum += raw;
-        if self.short.len() > self.params.average
-            && let Some(old) = self.short.pop_front()
-        {
-            self.short_sum -= old;
-        }
+    fn average(&mut self, raw: f32) -> f64 {
         // Raw scores are mean squared errors, whose means are far from Gaussian; their
         // root (an RMS error, in the units of the data) is much closer.
-        (self.short_sum / self.short.len() as f64).max(0.0).sqrt()
+        self.short.push_exact(raw).max(0.0).sqrt()
     }
 
     /// The score of short-term mean `m` under the history's Gaussian.

@@ -61,8 +61,13 @@ impl Smoother {
 
     /// Adds a score and returns the mean of the last `n` (fewer at the start).
     pub fn push(&mut self, score: f32) -> f32 {
+        self.push_exact(score) as f32
+    }
+
+    /// [`Smoother::push`], the mean unrounded.
+    pub fn push_exact(&mut self, score: f32) -> f64 {
         if self.n == 1 {
-            return score;
+            return f64::from(score);
         }
         self.recent.push_back(score);
         self.sum += f64::from(score);
@@ -71,7 +76,7 @@ impl Smoother {
         {
             self.sum -= f64::from(old);
         }
-        (self.sum / self.recent.len() as f64) as f32
+        self.sum / self.recent.len() as f64
     }
 
     /// Forgets the past (a gap in the data).

@@ -168,7 +168,7 @@ impl DecisionArgs {
         let q = self.q.unwrap_or(1e-3);
         let pot_initial = self.pot_initial.unwrap_or(0.98);
         let percentile = self.percentile.unwrap_or(99.9);
-        let smooth = self.smooth.unwrap_or(3);
+        let smooth = self.smooth.unwrap_or(base.smooth);
         let scoring = match self.score {
             ScoreKind::Likelihood => {
                 if self.average == 0 {
@@ -245,12 +245,16 @@ impl DecisionArgs {
                         ));
                     }
                 };
-                if !value.is_finite()
-                    || (self.score == ScoreKind::Likelihood && !(0.0..1.0).contains(&value))
-                {
+                if self.score == ScoreKind::Likelihood && !(0.0..1.0).contains(&value) {
                     return Err(bad(
                         "--value",
                         format!("expected a likelihood score in [0, 1), found {value}"),
+                    ));
+                }
+                if !value.is_finite() {
+                    return Err(bad(
+                        "--value",
+                        format!("expected a finite score, found {value}"),
                     ));
                 }
                 Method::Fixed { value }

@@ -34,15 +34,6 @@ pub enum Scoring {
     Raw,
 }
 
-impl Scoring {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Scoring::Likelihood { .. } => "likelihood",
-            Scoring::Raw => "raw",
-        }
-    }
-}
-
 /// The likelihood's default threshold: a short-term mean error that normal data exceeds
 /// once in 100 000 (HTM's).
 pub const LIKELIHOOD_THRESHOLD: f64 = 0.5;
