@@ -14,6 +14,7 @@ pub mod logs;
 pub mod metric;
 pub mod scaler;
 pub mod score;
+pub mod season;
 pub mod series;
 pub mod session_label;
 pub mod threshold;

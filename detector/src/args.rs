@@ -84,6 +84,10 @@ pub struct DecisionArgs {
     /// (which finds single-metric incidents a row's mean dilutes).
     #[arg(long)]
     pub no_column_scores: bool,
+    /// Judge each column's error as it is at every hour of day, not against what the
+    /// host's errors usually are at that hour (so a nightly backup alarms every night).
+    #[arg(long)]
+    pub no_seasonal: bool,
     /// A value further outside its host's range (training data and rows so far) than this
     /// fraction of the range is anomalous.
     #[arg(long, default_value_t = RANGE_TOLERANCE)]
@@ -165,6 +169,12 @@ impl DecisionArgs {
             kind == ThresholdKind::Fixed,
             "--threshold fixed",
         )?;
+        unused(
+            "--no-seasonal",
+            self.no_seasonal,
+            !raw && !self.no_column_scores,
+            "the likelihood's column scores (not --score raw or --no-column-scores)",
+        )?;
         let q = self.q.unwrap_or(1e-3);
         let pot_initial = self.pot_initial.unwrap_or(0.98);
         let percentile = self.percentile.unwrap_or(99.9);
@@ -188,6 +198,7 @@ impl DecisionArgs {
                     },
                     long: (self.long_scale > 1).then_some(self.long_scale),
                     columns: !self.no_column_scores,
+                    seasonal: !self.no_seasonal,
                 }
             }
             ScoreKind::Raw => Scoring::Raw,
@@ -310,6 +321,15 @@ mod tests {
     #[test]
     fn no_flags_are_the_detectors_defaults() {
         assert_eq!(options(&[]).unwrap(), Options::default());
+        let o = options(&["--no-seasonal"]).unwrap();
+        assert!(matches!(
+            o.scoring,
+            Scoring::Likelihood {
+                seasonal: false,
+                columns: true,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -368,6 +388,8 @@ mod tests {
                 "--q",
             ),
             (&["--score", "raw", "--value", "3"], "--value"),
+            (&["--score", "raw", "--no-seasonal"], "--no-seasonal"),
+            (&["--no-column-scores", "--no-seasonal"], "--no-seasonal"),
         ] {
             match options(args) {
                 Err(Error::Option { flag: f, message }) => {

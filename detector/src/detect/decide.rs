@@ -211,9 +211,11 @@ impl Detector<'_> {
             row.scored = true;
             self.report.scored += 1;
             let raw_score = point_score(&slot.errors, means, &mut row.shares);
-            row.score = grp.score_model.push(raw_score, &slot.errors, means);
+            row.score = grp
+                .score_model
+                .push(row.time, raw_score, &slot.errors, means);
             let b = point_score(&slot.z2, base_means, &mut base_shares);
-            row.baseline_score = grp.score_baseline.push(b, &slot.z2, base_means);
+            row.baseline_score = grp.score_baseline.push(row.time, b, &slot.z2, base_means);
             // Context longer than a window: the host's per-hour profile judges the row too,
             // and the model's score is the more surprised of the two (each probability
             // counted twice, Bonferroni, as two tests are made). The profile's columns are

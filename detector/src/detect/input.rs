@@ -165,13 +165,13 @@ impl Detector<'_> {
             step_checked: false,
             score_model: self.scorers.0.clone(),
             score_baseline: self.scorers.1.clone(),
-            range: self
-                .options
-                .range
-                .map(|tolerance| match self.model.baseline.bounds(name) {
+            range: self.options.range.map(|tolerance| {
+                match self.model.baseline.bounds(name) {
                     Some((min, max)) => Range::with_bounds(min, max, tolerance),
                     None => Range::new(self.width, tolerance, RANGE_WARM_UP),
-                }),
+                }
+                .with_delay(self.options.min_duration)
+            }),
             last_values: Vec::new(),
             repeated: 0,
             model: Alarm::new(0, self.options.suppress_secs()),

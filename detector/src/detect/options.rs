@@ -28,6 +28,11 @@ pub enum Scoring {
         /// times the number of columns), a row scoring the highest: finds more single-metric
         /// incidents (crash loops, leaks, cascades) for a few more false alarms.
         columns: bool,
+        /// Each column's own error is discounted at an hour of day when the host's model
+        /// errors are usually higher then (learnt online, a geometric mean per hour against
+        /// the mean of all hours, never amplified): work that recurs daily (a nightly
+        /// backup), which a window cannot know is due, is not an incident every night.
+        seasonal: bool,
     },
     /// The raw score smoothed over [`Options::smooth`] points, against a threshold
     /// calibrated once on the validation points (the first detector's way).
@@ -98,6 +103,7 @@ impl Default for Options {
                 params: LikelihoodParams::default(),
                 long: Some(LONG_SCALE),
                 columns: true,
+                seasonal: true,
             },
             threshold: Method::Fixed {
                 value: LIKELIHOOD_THRESHOLD,

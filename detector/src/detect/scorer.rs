@@ -5,6 +5,7 @@ use super::Options;
 use super::options::Scoring;
 use vigil_core::likelihood::{Likelihood, LikelihoodParams};
 use vigil_core::score::{Smoother, point_score};
+use vigil_core::season::HourlyDiscount;
 use vigil_model::metrics::Validation;
 
 /// One likelihood at one or two time scales.
@@ -35,22 +36,26 @@ pub(super) enum Scorer {
     Raw(Smoother),
     /// HTM's anomaly likelihood of the row's score, seeded with the validation points;
     /// with `columns`, also of each column's own normalised error (an anomaly in one
-    /// metric of several is diluted in the row's mean).
+    /// metric of several is diluted in the row's mean), divided by its hour's usual level
+    /// with `season`.
     Likelihood {
         row: Box<Scales>,
         columns: Vec<Scales>,
+        season: Option<Box<HourlyDiscount>>,
     },
 }
 
 impl Scorer {
     /// The scorer every new group of one detector starts from: for the likelihood, one
     /// that has already learnt the validation points' scores (`errors`, row-major, with
-    /// the columns' validation `means`).
+    /// the columns' validation `means`). `daily`: the detector may learn its errors' hours
+    /// (the model's; the baseline is a per-hour profile already).
     pub(super) fn template(
         options: &Options,
         validation: &Validation,
         errors: &[f32],
         means: &[f32],
+        daily: bool,
     ) -> Scorer {
         match options.scoring {
             Scoring::Raw => Scorer::Raw(Smoother::new(options.smooth)),
@@ -58,6 +63,7 @@ impl Scorer {
                 params,
                 long,
                 columns,
+                seasonal,
             } => {
                 let w = means.len().max(1);
                 let mut shares = vec![0f32; w];
@@ -110,6 +116,8 @@ impl Scorer {
                 };
                 Scorer::Likelihood {
                     row: Box::new(scales(&scores, false)),
+                    season: (seasonal && daily && columns && w > 1)
+                        .then(|| Box::new(HourlyDiscount::new(w))),
                     columns: per_column,
                 }
             }
@@ -118,16 +126,22 @@ impl Scorer {
 
     /// Scores a row from its `raw` score and its columns' `errors` (with their
     /// validation `means`).
-    pub(super) fn push(&mut self, raw: f32, errors: &[f32], means: &[f32]) -> f32 {
+    pub(super) fn push(&mut self, time: i64, raw: f32, errors: &[f32], means: &[f32]) -> f32 {
         match self {
             Scorer::Raw(s) => s.push(raw),
-            Scorer::Likelihood { row, columns } => {
+            Scorer::Likelihood {
+                row,
+                columns,
+                season,
+            } => {
                 let mut s = row.push(raw);
                 // Bonferroni: of several columns one is more likely to look improbable by
                 // chance, so each column's probability counts times the number of columns.
                 let penalty = (columns.len().max(1) as f32).log10() / 10.0;
                 for (c, l) in columns.iter_mut().enumerate() {
-                    let own = l.push(column_score(errors[c], means[c]));
+                    let e = column_score(errors[c], means[c]);
+                    let d = season.as_mut().map_or(1.0, |s| s.divisor(time, c, e));
+                    let own = l.push(e / d);
                     s = s.max(own - penalty);
                 }
                 s
@@ -139,7 +153,7 @@ impl Scorer {
     pub(super) fn restart(&mut self) {
         match self {
             Scorer::Raw(s) => s.reset(),
-            Scorer::Likelihood { row, columns } => {
+            Scorer::Likelihood { row, columns, .. } => {
                 row.restart();
                 for l in columns {
                     l.restart();
