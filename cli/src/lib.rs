@@ -135,6 +135,9 @@ pub enum ModelKindArg {
     /// Stacked LSTMs predicting the next steps.
     #[value(name = "lstm_forecaster", alias = "forecaster")]
     LstmForecaster,
+    /// The linear baseline: principal components of the windows.
+    #[value(name = "pca")]
+    Pca,
 }
 
 impl From<ModelKindArg> for ModelKind {
@@ -143,6 +146,7 @@ impl From<ModelKindArg> for ModelKind {
             ModelKindArg::DenseAutoencoder => ModelKind::DenseAutoencoder,
             ModelKindArg::LstmAutoencoder => ModelKind::LstmAutoencoder,
             ModelKindArg::LstmForecaster => ModelKind::LstmForecaster,
+            ModelKindArg::Pca => ModelKind::Pca,
         }
     }
 }
@@ -187,6 +191,7 @@ mod tests {
             ("dense", ModelKind::DenseAutoencoder),
             ("lstm_ae", ModelKind::LstmAutoencoder),
             ("forecaster", ModelKind::LstmForecaster),
+            ("pca", ModelKind::Pca),
         ] {
             let arg = ModelKindArg::from_str(name, false).unwrap();
             assert_eq!(ModelKind::from(arg), kind, "{name}");

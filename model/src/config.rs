@@ -32,6 +32,19 @@ pub enum ModelConfig {
         #[serde(default = "one")]
         horizon: usize,
     },
+    /// The linear baseline: principal components of the flattened windows (fitted in
+    /// closed form; the training loop's epochs do not apply), the fewest of at most
+    /// `components` that explain `variance` of the windows' variance.
+    Pca {
+        #[serde(default = "latent")]
+        components: usize,
+        #[serde(default = "pca_variance")]
+        variance: f64,
+    },
+}
+
+fn pca_variance() -> f64 {
+    0.95
 }
 
 fn dense_hidden() -> usize {
@@ -53,6 +66,7 @@ impl ModelConfig {
             ModelConfig::DenseAutoencoder { .. } => "dense_autoencoder",
             ModelConfig::LstmAutoencoder { .. } => "lstm_autoencoder",
             ModelConfig::LstmForecaster { .. } => "lstm_forecaster",
+            ModelConfig::Pca { .. } => "pca",
         }
     }
 
@@ -80,6 +94,10 @@ impl ModelConfig {
                 layers: one(),
                 horizon: one(),
             },
+            ModelKind::Pca => ModelConfig::Pca {
+                components: latent(),
+                variance: pca_variance(),
+            },
         }
     }
 }
@@ -91,6 +109,7 @@ pub enum ModelKind {
     DenseAutoencoder,
     LstmAutoencoder,
     LstmForecaster,
+    Pca,
 }
 
 /// burn's CPU backends.
@@ -209,6 +228,17 @@ impl TrainingConfig {
                     ("model.layers", *layers),
                     ("model.horizon", *horizon),
                 ]
+            }
+            ModelConfig::Pca {
+                components,
+                variance,
+            } => {
+                if !(*variance > 0.0 && *variance <= 1.0) {
+                    return Err(Error::Config(format!(
+                        "model.variance: expected a share of the variance in (0, 1], found {variance}"
+                    )));
+                }
+                vec![("model.components", *components)]
             }
         };
         check_counts(&sizes)

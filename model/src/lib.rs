@@ -3,7 +3,8 @@
 //! - [`config`]: the training configuration saved beside the weights (network kind and
 //!   sizes, window, seed, backend);
 //! - [`nn`], [`cell`], [`networks`]: the layers (a fused LSTM cell with its own backward)
-//!   and the three window networks behind [`networks::Network`];
+//!   and the window models behind [`networks::Network`] (three networks and the linear
+//!   [`pca`] baseline);
 //! - [`batch`], [`scoring`]: windows as tensors, and every window scoring its newest row;
 //! - [`dir`], [`metrics`]: the self-checking model directory (manifest, checksums,
 //!   format version, task) and the metrics model ([`metrics::ModelDir`]);
@@ -21,6 +22,7 @@ pub mod logmodel;
 pub mod metrics;
 pub mod networks;
 pub mod nn;
+pub mod pca;
 pub mod rng;
 pub mod scoring;
 

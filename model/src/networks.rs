@@ -7,6 +7,7 @@ use burn::tensor::activation::relu;
 use crate::batch::Batch;
 use crate::config::ModelConfig;
 use crate::nn::{Dense, Lstm};
+use crate::pca::Pca;
 use crate::rng::Rng;
 
 /// A network that scores windows: its errors are the training loss and the anomaly score.
@@ -160,12 +161,13 @@ impl WindowModel for LstmForecaster {
     }
 }
 
-/// One of the three networks, as chosen by the training config.
+/// One of the three networks or the linear baseline, as chosen by the training config.
 #[derive(Debug, Clone)]
 pub enum Network {
     Dense(DenseAutoencoder),
     LstmAe(LstmAutoencoder),
     Forecaster(LstmForecaster),
+    Pca(Pca),
 }
 
 impl Network {
@@ -191,6 +193,9 @@ impl Network {
             } => Network::Forecaster(LstmForecaster::new(
                 rng, width, hidden, layers, horizon, device,
             )),
+            ModelConfig::Pca { components, .. } => {
+                Network::Pca(Pca::new(window * width, components, device))
+            }
         }
     }
 
@@ -199,6 +204,7 @@ impl Network {
             Network::Dense(m) => m.errors(batch),
             Network::LstmAe(m) => m.errors(batch),
             Network::Forecaster(m) => m.errors(batch),
+            Network::Pca(m) => m.errors(batch),
         }
     }
 
@@ -208,6 +214,7 @@ impl Network {
             Network::Dense(m) => Network::Dense(m.valid()),
             Network::LstmAe(m) => Network::LstmAe(m.valid()),
             Network::Forecaster(m) => Network::Forecaster(m.valid()),
+            Network::Pca(m) => Network::Pca(m.valid()),
         }
     }
 
@@ -217,6 +224,7 @@ impl Network {
             Network::Dense(m) => m.into_record(),
             Network::LstmAe(m) => m.into_record(),
             Network::Forecaster(m) => m.into_record(),
+            Network::Pca(m) => m.into_record(),
         };
         Ok(record.into_bytes()?.to_vec())
     }
@@ -229,6 +237,7 @@ impl Network {
             Network::Dense(m) => Network::Dense(m.try_load_record(record)?),
             Network::LstmAe(m) => Network::LstmAe(m.try_load_record(record)?),
             Network::Forecaster(m) => Network::Forecaster(m.try_load_record(record)?),
+            Network::Pca(m) => Network::Pca(m.try_load_record(record)?),
         })
     }
 }

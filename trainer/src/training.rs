@@ -9,9 +9,10 @@ use burn::prelude::*;
 
 use crate::data::{WindowData, baselines};
 use vigil_core::window::WindowRef;
-use vigil_model::config::TrainingConfig;
+use vigil_model::config::{ModelConfig, TrainingConfig};
 pub use vigil_model::history::{EpochLoss, History};
 use vigil_model::networks::{Network, WindowModel};
+use vigil_model::pca::Pca;
 use vigil_model::rng::seeded;
 
 /// Windows scored at once when no gradient is needed.
@@ -49,6 +50,7 @@ pub fn train(
         Network::Dense(m) => fit(m, config, data, progress).map_model(Network::Dense),
         Network::LstmAe(m) => fit(m, config, data, progress).map_model(Network::LstmAe),
         Network::Forecaster(m) => fit(m, config, data, progress).map_model(Network::Forecaster),
+        Network::Pca(m) => fit_pca(&m, config, data),
     };
     let (mean, last) = baselines(data, &data.valid);
     let best_valid = epochs
@@ -141,6 +143,40 @@ impl<M> Fitted<M> {
             self.stopped_early,
         )
     }
+}
+
+/// The linear baseline in closed form, on the same (seeded, capped) training windows an
+/// epoch draws; its one "epoch" records the fit's losses so the history reads like a
+/// network's.
+fn fit_pca(
+    model: &Pca,
+    config: &TrainingConfig,
+    data: &WindowData,
+) -> (Network, Vec<EpochLoss>, usize, bool) {
+    let began = Instant::now();
+    let variance = match config.model {
+        ModelConfig::Pca { variance, .. } => variance,
+        _ => 0.95,
+    };
+    let mut rng = seeded(config.seed, 101);
+    let windows = data.epoch_windows(&mut rng, config.max_windows_per_epoch);
+    let device = config.backend.device().autodiff();
+    let (pca, _fit) = model.fit(windows.iter().map(|w| data.window(w)), variance, &device);
+    let plain = pca.valid();
+    let inputs = config.backend.device();
+    let every = data.train.len().div_ceil(MONITOR_WINDOWS).max(1);
+    let sample: Vec<WindowRef> = data.train.iter().copied().step_by(every).collect();
+    let train = mean_error(&plain, data, &sample, &inputs);
+    let every = data.valid.len().div_ceil(MONITOR_WINDOWS).max(1);
+    let monitor: Vec<WindowRef> = data.valid.iter().copied().step_by(every).collect();
+    let valid = mean_error(&plain, data, &monitor, &inputs);
+    let loss = EpochLoss {
+        epoch: 1,
+        train,
+        valid,
+        seconds: began.elapsed().as_secs_f64(),
+    };
+    (Network::Pca(pca), vec![loss], 1, false)
 }
 
 fn fit<M: WindowModel>(

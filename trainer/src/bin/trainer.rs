@@ -252,6 +252,11 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             ModelConfig::DenseAutoencoder { hidden, .. }
             | ModelConfig::LstmAutoencoder { hidden, .. }
             | ModelConfig::LstmForecaster { hidden, .. } => *hidden = h,
+            ModelConfig::Pca { .. } => {
+                anyhow::bail!(
+                    "--hidden sets a network's width; pca has components, not hidden units"
+                )
+            }
         }
     }
     if let Some(b) = a.backend {
