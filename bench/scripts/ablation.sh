@@ -20,6 +20,9 @@ for seed in default 20261122; do
     "$bin/generator" "${flags[@]}" --no-logs --no-charts -q --out "$work/$seed/data"
     "$bin/trainer" metrics -q --force -i "$work/$seed/data/train/metrics.csv" -m "$work/$seed/model"
   fi
+  if [ ! -f "$work/$seed/pca/manifest.json" ]; then
+    "$bin/trainer" metrics -q --force --model-kind pca -i "$work/$seed/data/train/metrics.csv" -m "$work/$seed/pca"
+  fi
 done
 
 variants=(
@@ -28,17 +31,26 @@ variants=(
   "+ range rule|--long-scale 1 --no-context --no-column-scores"
   "+ coarser scale|--no-context --no-column-scores"
   "+ per-hour context|--no-column-scores"
-  "+ per-column scores (default)|"
+  "+ per-column scores|--no-seasonal"
+  "+ hour-of-day discount (default)|"
   "default without suppression|--no-suppress"
+  "PCA in the model's place, defaults|@pca"
 )
 printf '%-38s %17s %17s %28s %20s\n' "variant" "NAB51 def/opt" "AWS def/opt" "generated found F1 FA/h-d" "seed 20261122"
 for v in "${variants[@]}"; do
   name="${v%%|*}"
   read -r -a flags <<< "${v#*|}"
   tag=$(echo "$name" | tr -c 'a-z0-9' '_')
-  "$bin/vigil-bench" nab --out "$work/nab-$tag" "${flags[@]}" > /dev/null
+  model=model
+  kind=()
+  if [ "${flags[*]:-}" = "@pca" ]; then
+    flags=()
+    model=pca
+    kind=(--model-kind pca)
+  fi
+  "$bin/vigil-bench" nab --out "$work/nab-$tag" "${kind[@]}" "${flags[@]}" > /dev/null
   for seed in default 20261122; do
-    "$bin/detector" metrics -q --no-charts -i "$work/$seed/data/test/metrics.csv" -m "$work/$seed/model" \
+    "$bin/detector" metrics -q --no-charts -i "$work/$seed/data/test/metrics.csv" -m "$work/$seed/$model" \
       -o "$work/det-$seed-$tag" --labels "$work/$seed/data/test/labels.csv" "${flags[@]}"
   done
   python3 - "$work" "$tag" "$name" <<'PY'

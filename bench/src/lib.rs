@@ -10,6 +10,7 @@
 
 mod error;
 pub mod hdfs;
+pub mod hdfs_deeplog;
 pub mod loghub;
 pub mod nab;
 

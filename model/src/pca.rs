@@ -195,6 +195,52 @@ fn orthonormalise(q: &mut [Vec<f64>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_core::window::WindowSpec;
+
+    /// Windows of 8 steps × 2 columns on a plane: column 0 a sine of random phase, column 1
+    /// twice column 0.
+    fn plane(n: usize) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|k| {
+                let phase = (k * 7919 % 1000) as f32 / 1000.0 * std::f32::consts::TAU;
+                (0..8)
+                    .flat_map(|t| {
+                        let x = (phase + t as f32 * 0.4).sin();
+                        [x, 2.0 * x]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn errors(pca: &Pca, window: &[f32], device: &Device) -> f32 {
+        let spec = WindowSpec {
+            length: 8,
+            stride: 1,
+            horizon: 0,
+        };
+        let batch = Batch::from_values(window.to_vec(), &spec, 2, device);
+        pca.errors(&batch).sum().into_scalar::<f32>()
+    }
+
+    #[test]
+    fn windows_like_the_training_ones_rebuild_and_others_do_not() {
+        let device = Device::flex();
+        let train = plane(2000);
+        let empty = Pca::new(16, 8, &device);
+        let (pca, fit) = empty.fit(train.iter().map(Vec::as_slice), 0.99, &device);
+        // A sine of any phase is a mix of two directions (sin and cos of the steps).
+        assert_eq!(fit.components, 2, "{fit:?}");
+        assert!(fit.explained > 0.99 && fit.windows == 2000, "{fit:?}");
+        let normal = plane(3).pop().unwrap();
+        assert!(errors(&pca, &normal, &device) < 1e-6);
+        // The same shape with column 1 no longer twice column 0: off the plane.
+        let mut broken = normal.clone();
+        for t in 0..8 {
+            broken[2 * t + 1] = -broken[2 * t];
+        }
+        assert!(errors(&pca, &broken, &device) > 1.0);
+    }
 
     #[test]
     fn the_top_directions_of_a_known_covariance_are_found() {

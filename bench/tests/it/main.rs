@@ -216,3 +216,101 @@ fn loghub_scores_hdfs_and_bgl() {
         .code(2)
         .stderr(contains("unknown loghub system \"Nope\""));
 }
+
+/// A folder in hdfs-deeplog's format: normal sessions of two paths, and anomalous ones
+/// that hold an unseen event, skip a step, or reorder the path.
+fn deeplog_folder(dir: &Path) -> PathBuf {
+    let d = dir.join("hdfs-deeplog");
+    fs::create_dir_all(&d).unwrap();
+    let mut normal = String::new();
+    for i in 0..200 {
+        normal += if i % 3 == 0 {
+            "1 2 3 4 5\n"
+        } else {
+            "1 2 2 3 4 5\n"
+        };
+    }
+    fs::write(d.join("hdfs_train"), normal).unwrap();
+    let mut abnormal = String::new();
+    for _ in 0..20 {
+        abnormal += "1 2 9 3 4 5\n1 2 4 5\n1 3 2 4 5\n";
+    }
+    fs::write(d.join("hdfs_test_abnormal"), abnormal).unwrap();
+    d
+}
+
+#[test]
+fn hdfs_deeplog_pools_five_folds_for_deeplog_and_the_simple_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = deeplog_folder(dir.path());
+    let out = dir.path().join("out");
+    bench()
+        .args(["hdfs-deeplog", "--epochs", "6", "--top-g", "1", "--history", "2", "--benchmarks"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("count-vector nearest neighbour"));
+    let r: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("hdfs-deeplog.json")).unwrap()).unwrap();
+    let method = |name: &str| {
+        r["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["method"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {r}"))
+            .clone()
+    };
+    for m in r["methods"].as_array().unwrap() {
+        // Every anomalous session judged once per fold, every normal one once.
+        assert_eq!(m["anomalous_judged"], 5 * 60, "{m}");
+        assert_eq!(m["normal_judged"], 200, "{m}");
+        assert_eq!(m["folds"].as_array().unwrap().len(), 5);
+    }
+    // The unseen event alone: a third of the anomalous sessions, no normal one.
+    let new = method("new event type");
+    assert!(
+        (new["recall"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9,
+        "{new}"
+    );
+    assert_eq!(new["flagged_normal"], 0);
+    // Length adds the skipped step; the count vectors also see it, not the reordering.
+    let length = method("new event or unusual length");
+    assert!(
+        (length["recall"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+        "{length}"
+    );
+    let near = method("count-vector nearest neighbour");
+    assert!(
+        (near["recall"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+        "{near}"
+    );
+    assert_eq!(near["flagged_normal"], 0, "{near}");
+    // Only a sequence model sees the reordered path.
+    let deeplog = method("Vigil DeepLog");
+    assert_eq!(deeplog["recall"].as_f64().unwrap(), 1.0, "{deeplog}");
+    assert!(deeplog["fpr"].as_f64().unwrap() < 0.05, "{deeplog}");
+    assert!(
+        fs::read_to_string(out.join("hdfs-deeplog.txt"))
+            .unwrap()
+            .contains("FPR")
+    );
+}
+
+#[test]
+fn hdfs_deeplog_names_the_file_and_line_of_a_bad_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = deeplog_folder(dir.path());
+    fs::write(data.join("hdfs_test_abnormal"), "1 2 3\n1 x 3\n").unwrap();
+    bench()
+        .args(["hdfs-deeplog", "--benchmarks"])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .failure()
+        .stderr(contains("hdfs_test_abnormal"))
+        .stderr(contains("line 2: event id \"x\" is not a number"));
+}

@@ -11,6 +11,7 @@
 //! - [`pipeline`]: [`pipeline::LogParsing`], format + miner + session rule, learning
 //!   templates in training and only matching them in detection.
 
+pub mod counts;
 pub mod drain;
 pub mod format;
 pub mod pipeline;

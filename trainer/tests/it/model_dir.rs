@@ -46,6 +46,7 @@ fn save_then_load_scores_identically() {
         ModelKind::LstmForecaster,
         ModelKind::DenseAutoencoder,
         ModelKind::LstmAutoencoder,
+        ModelKind::Pca,
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (input, model_dir, trained) = quick_train(dir.path(), kind);
