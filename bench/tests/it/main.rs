@@ -245,7 +245,16 @@ fn hdfs_deeplog_pools_five_folds_for_deeplog_and_the_simple_methods() {
     let data = deeplog_folder(dir.path());
     let out = dir.path().join("out");
     bench()
-        .args(["hdfs-deeplog", "--epochs", "6", "--top-g", "1", "--history", "2", "--benchmarks"])
+        .args([
+            "hdfs-deeplog",
+            "--epochs",
+            "6",
+            "--top-g",
+            "1",
+            "--history",
+            "2",
+            "--benchmarks",
+        ])
         .arg(&data)
         .arg("--out")
         .arg(&out)
