@@ -96,6 +96,10 @@ struct HdfsArgs {
     top_g: Option<usize>,
     #[arg(long)]
     epochs: Option<usize>,
+    /// An event the model gave less than this probability is anomalous even within the
+    /// top g (0 = rank alone).
+    #[arg(long)]
+    min_probability: Option<f64>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
@@ -153,6 +157,9 @@ fn deeplog_config(h: &HdfsArgs) -> DeepLogConfig {
     }
     if let Some(v) = h.epochs {
         config.epochs = v;
+    }
+    if let Some(v) = h.min_probability {
+        config.min_probability = v;
     }
     config
 }
