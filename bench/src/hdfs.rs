@@ -123,13 +123,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
         source,
     })?;
     crate::write_json(&out.join("hdfs.json"), &report)?;
-    let path = out.join("hdfs.txt");
-    vigil_core::io::write_atomic(&path, render_hdfs(&report).as_bytes()).map_err(|source| {
-        Error::Write {
-            path: path.clone(),
-            source,
-        }
-    })?;
+    crate::write_text(&out.join("hdfs.txt"), &render_hdfs(&report))?;
     Ok(report)
 }
 

@@ -243,13 +243,7 @@ pub fn run_hdfs_deeplog(
         source,
     })?;
     crate::write_json(&out.join("hdfs-deeplog.json"), &report)?;
-    let path = out.join("hdfs-deeplog.txt");
-    vigil_core::io::write_atomic(&path, render(&report).as_bytes()).map_err(|source| {
-        Error::Write {
-            path: path.clone(),
-            source,
-        }
-    })?;
+    crate::write_text(&out.join("hdfs-deeplog.txt"), &render(&report))?;
     Ok(report)
 }
 

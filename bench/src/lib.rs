@@ -20,6 +20,14 @@ use serde::Serialize;
 
 pub use error::Error;
 
+/// A text report, written atomically.
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), Error> {
+    vigil_core::io::write_atomic(path, text.as_bytes()).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Pretty JSON with a final newline, written atomically.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     vigil_core::io::write_json(path, value).map_err(|source| Error::Write {

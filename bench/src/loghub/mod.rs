@@ -88,9 +88,7 @@ pub fn run_loghub(args: &LoghubJob) -> Result<LoghubReport, Error> {
         source,
     })?;
     let text = render_loghub(&report);
-    let path = args.out.join("loghub.txt");
-    vigil_core::io::write_atomic(&path, text.as_bytes())
-        .map_err(|source| Error::Write { path, source })?;
+    crate::write_text(&args.out.join("loghub.txt"), &text)?;
     crate::write_json(&args.out.join("loghub.json"), &report)?;
     print!("{text}");
     Ok(report)
