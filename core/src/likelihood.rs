@@ -258,7 +258,7 @@ impl Range {
     /// (a constant series' first change is the model's to judge).
     pub fn push(&mut self, row: &[f32]) -> Option<usize> {
         let width = self.min.len();
-        while self.delay > 0 && self.pending.len() >= self.delay * width {
+        while self.delay > 0 && width > 0 && self.pending.len() >= self.delay * width {
             let oldest: Vec<f32> = self.pending.drain(..width).collect();
             self.widen(&oldest);
         }
@@ -275,6 +275,7 @@ impl Range {
             // falling to a twentieth of its lowest is far outside, however wide the range
             // above): `RATIO_SCALE` times the tolerance, in log terms, under the lowest.
             let floor = if lo > 0.0 {
+                // The stricter of the two: a narrow range keeps its linear slack.
                 lo * (hi / lo).powf(-RATIO_SCALE * self.tolerance)
             } else {
                 lo - slack

@@ -188,13 +188,19 @@ impl<'a> Detector<'a> {
         let spec = model.data.window;
         let v = &model.validation;
         let scorers = (
-            Scorer::template(options, v, &v.model_errors, &v.column_means, true),
+            Scorer::template(
+                options,
+                v,
+                &v.model_errors,
+                &v.column_means,
+                Some(model.data.step),
+            ),
             Scorer::template(
                 options,
                 v,
                 &v.baseline_errors,
                 &v.baseline_column_means,
-                false,
+                None,
             ),
         );
         Detector {

@@ -60,8 +60,10 @@ pub struct Options {
     /// beside the model, whose score is the more surprised of the two: context longer
     /// than one window (a level that is usual at noon but not at night).
     pub context: bool,
-    /// A value outside the range seen so far (the host's training range, widened by every
-    /// row) by more than this fraction of its width is anomalous; `None` turns it off.
+    /// A value outside the range seen so far (the host's training range, widened by each
+    /// row `min_duration` rows after it came) by more than this fraction of its width is
+    /// anomalous; below a positive lowest value the rule works in ratios
+    /// (`vigil_core::likelihood::RATIO_SCALE`). `None` turns it off.
     pub range: Option<f32>,
     /// Moving average over this many points before thresholding (1 = none; raw scoring).
     pub smooth: usize,

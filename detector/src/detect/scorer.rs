@@ -48,14 +48,15 @@ pub(super) enum Scorer {
 impl Scorer {
     /// The scorer every new group of one detector starts from: for the likelihood, one
     /// that has already learnt the validation points' scores (`errors`, row-major, with
-    /// the columns' validation `means`). `daily`: the detector may learn its errors' hours
-    /// (the model's; the baseline is a per-hour profile already).
+    /// the columns' validation `means`). `step`: the detector may learn its errors' hours,
+    /// rows coming this many seconds apart (the model's; the baseline is a per-hour profile
+    /// already, and gets `None`).
     pub(super) fn template(
         options: &Options,
         validation: &Validation,
         errors: &[f32],
         means: &[f32],
-        daily: bool,
+        step: Option<i64>,
     ) -> Scorer {
         match options.scoring {
             Scoring::Raw => Scorer::Raw(Smoother::new(options.smooth)),
@@ -116,8 +117,8 @@ impl Scorer {
                 };
                 Scorer::Likelihood {
                     row: Box::new(scales(&scores, false)),
-                    season: (seasonal && daily && columns && w > 1)
-                        .then(|| Box::new(HourlyDiscount::new(w))),
+                    season: (seasonal && step.is_some() && columns && w > 1)
+                        .then(|| Box::new(HourlyDiscount::new(w, step.unwrap_or(60)))),
                     columns: per_column,
                 }
             }
