@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::time::hour_of_day;
+
 /// Samples an hour needs before its own statistics outweigh the group's pooled ones.
 const SHRINK: f64 = 20.0;
 
@@ -86,10 +88,6 @@ pub struct HourProfileFit {
     pooled: (Moments, Vec<Moments>),
 }
 
-fn hour_of(time: i64) -> usize {
-    time.rem_euclid(86_400) as usize / 3_600
-}
-
 fn fresh(width: usize) -> (Moments, Vec<Moments>) {
     (Moments::new(width), vec![Moments::new(width); 24])
 }
@@ -105,7 +103,7 @@ impl HourProfileFit {
 
     /// Adds one training row of `group` at unix time `time`.
     pub fn push(&mut self, group: &str, time: i64, row: &[f32]) {
-        let h = hour_of(time);
+        let h = hour_of_day(time);
         if !self.groups.contains_key(group) {
             self.groups.insert(group.to_string(), fresh(self.width));
         }
@@ -177,7 +175,7 @@ impl HourProfile {
     /// The squared z-score of each column of `row` (raw units), written into `out`.
     pub fn z2(&self, group: &str, time: i64, row: &[f32], out: &mut [f32]) {
         let stats = self.groups.get(group).unwrap_or(&self.pooled);
-        let h = hour_of(time);
+        let h = hour_of_day(time);
         for (c, (&x, o)) in row.iter().zip(out.iter_mut()).enumerate() {
             let z = (f64::from(x) - stats.mean[h][c]) / stats.std[h][c];
             *o = (z * z) as f32;

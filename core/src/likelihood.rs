@@ -259,8 +259,7 @@ impl Range {
     pub fn push(&mut self, row: &[f32]) -> Option<usize> {
         let width = self.min.len();
         while self.delay > 0 && width > 0 && self.pending.len() >= self.delay * width {
-            let oldest: Vec<f32> = self.pending.drain(..width).collect();
-            self.widen(&oldest);
+            widen(&mut self.min, &mut self.max, self.pending.drain(..width));
         }
         let mut outside = None;
         let judge = self.warm_up == 0;
@@ -275,7 +274,6 @@ impl Range {
             // falling to a twentieth of its lowest is far outside, however wide the range
             // above): `RATIO_SCALE` times the tolerance, in log terms, under the lowest.
             let floor = if lo > 0.0 {
-                // The stricter of the two: a narrow range keeps its linear slack.
                 lo * (hi / lo).powf(-RATIO_SCALE * self.tolerance)
             } else {
                 lo - slack
@@ -285,20 +283,21 @@ impl Range {
             }
         }
         if self.delay == 0 {
-            self.widen(row);
+            widen(&mut self.min, &mut self.max, row.iter().copied());
         } else {
             self.pending
                 .extend((0..width).map(|c| row.get(c).copied().unwrap_or(f32::NAN)));
         }
         outside
     }
+}
 
-    fn widen(&mut self, row: &[f32]) {
-        for (c, &x) in row.iter().take(self.min.len()).enumerate() {
-            if x.is_finite() {
-                self.min[c] = self.min[c].min(x);
-                self.max[c] = self.max[c].max(x);
-            }
+/// Widens each column's `min` and `max` to take in a row's finite values.
+fn widen(min: &mut [f32], max: &mut [f32], row: impl IntoIterator<Item = f32>) {
+    for ((lo, hi), x) in min.iter_mut().zip(max.iter_mut()).zip(row) {
+        if x.is_finite() {
+            *lo = lo.min(x);
+            *hi = hi.max(x);
         }
     }
 }

@@ -2,6 +2,8 @@
 //! at one hour every day (a nightly backup) is harder for a model that sees one window at a
 //! time, and such an hour's errors are discounted by how much higher they usually are.
 
+use crate::time::hour_of_day;
+
 /// An hour's exponential mean remembers about this many days (the all-hours mean as many
 /// days of every hour).
 const SPAN_DAYS: f32 = 5.0;
@@ -55,7 +57,7 @@ impl HourlyDiscount {
     /// never judged more strictly than the rest), learnt before the error is.
     pub fn divisor(&mut self, time: i64, c: usize, error: f32) -> f32 {
         let w = self.all.len();
-        let at = (time.rem_euclid(86_400) as usize / 3_600) * w + c;
+        let at = hour_of_day(time) * w + c;
         let hour = self.hours[at];
         let divisor = if hour.n >= MIN_DAYS * self.per_hour {
             (hour.mean - self.all[c].mean).exp().clamp(1.0, MAX_DIVISOR)

@@ -100,10 +100,10 @@ pub struct DecisionArgs {
     #[arg(long)]
     pub smooth: Option<usize>,
     /// Points above the threshold needed to raise an alarm.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = Options::default().min_duration)]
     pub min_duration: usize,
     /// Normal points that may separate two stretches of one anomaly.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = Options::default().merge_gap)]
     pub merge_gap: usize,
     /// For this long after an anomaly's last row, no new one is raised on the same host.
     #[arg(long, default_value = "1h", value_name = "DURATION")]
@@ -113,7 +113,7 @@ pub struct DecisionArgs {
     pub no_suppress: bool,
     /// Flag a host whose every metric repeats exactly for this many steps (a frozen
     /// agent); 0 = off.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = Options::default().frozen_steps)]
     pub frozen_steps: usize,
 }
 

@@ -193,9 +193,10 @@ impl Network {
             } => Network::Forecaster(LstmForecaster::new(
                 rng, width, hidden, layers, horizon, device,
             )),
-            ModelConfig::Pca { components, .. } => {
-                Network::Pca(Pca::new(window * width, components, device))
-            }
+            ModelConfig::Pca {
+                components,
+                variance,
+            } => Network::Pca(Pca::new(window * width, components, variance, device)),
         }
     }
 

@@ -20,25 +20,26 @@ const ROUNDS: usize = 300;
 pub struct Pca {
     mean: Param<Tensor<1>>,
     basis: Param<Tensor<2>>,
+    /// The share of the windows' variance the kept directions explain (from the config;
+    /// not saved with the weights).
+    variance: f64,
 }
 
 impl Pca {
-    /// An empty (all-zero) model for windows of `dims` values, to fit or load into.
-    pub fn new(dims: usize, components: usize, device: &Device) -> Pca {
+    /// An empty (all-zero) model for windows of `dims` values, to fit or load into, that
+    /// will keep at most `components` directions explaining `variance`.
+    pub fn new(dims: usize, components: usize, variance: f64, device: &Device) -> Pca {
         Pca {
             mean: Param::from_tensor(Tensor::zeros([dims], device)),
             basis: Param::from_tensor(Tensor::zeros([dims, components.max(1)], device)),
+            variance,
         }
     }
 
     /// Fits the mean and the fewest directions (at most the model's `components`) that
-    /// explain `variance` of the windows' total variance.
-    pub fn fit<'a>(
-        &self,
-        windows: impl Iterator<Item = &'a [f32]>,
-        variance: f64,
-        device: &Device,
-    ) -> (Pca, Fit) {
+    /// explain the model's `variance` of the windows' total variance.
+    pub fn fit<'a>(&self, windows: impl Iterator<Item = &'a [f32]>, device: &Device) -> (Pca, Fit) {
+        let variance = self.variance;
         let [dims, components] = self.basis.val().dims();
         let (mean, cov, n) = covariance(windows, dims);
         let (vectors, values) = top_eigen(&cov, dims, components);
@@ -62,6 +63,7 @@ impl Pca {
                 TensorData::new(basis, [dims, components]),
                 device,
             )),
+            variance,
         };
         let fit = Fit {
             windows: n,
@@ -227,8 +229,8 @@ mod tests {
     fn windows_like_the_training_ones_rebuild_and_others_do_not() {
         let device = Device::flex();
         let train = plane(2000);
-        let empty = Pca::new(16, 8, &device);
-        let (pca, fit) = empty.fit(train.iter().map(Vec::as_slice), 0.99, &device);
+        let empty = Pca::new(16, 8, 0.99, &device);
+        let (pca, fit) = empty.fit(train.iter().map(Vec::as_slice), &device);
         // A sine of any phase is a mix of two directions (sin and cos of the steps).
         assert_eq!(fit.components, 2, "{fit:?}");
         assert!(fit.explained > 0.99 && fit.windows == 2000, "{fit:?}");

@@ -9,7 +9,7 @@ use burn::prelude::*;
 
 use crate::data::{WindowData, baselines};
 use vigil_core::window::WindowRef;
-use vigil_model::config::{ModelConfig, TrainingConfig};
+use vigil_model::config::TrainingConfig;
 pub use vigil_model::history::{EpochLoss, History};
 use vigil_model::networks::{Network, WindowModel};
 use vigil_model::pca::Pca;
@@ -145,6 +145,12 @@ impl<M> Fitted<M> {
     }
 }
 
+/// At most [`MONITOR_WINDOWS`] of `windows`, evenly spread.
+fn monitored(windows: &[WindowRef]) -> Vec<WindowRef> {
+    let every = windows.len().div_ceil(MONITOR_WINDOWS).max(1);
+    windows.iter().copied().step_by(every).collect()
+}
+
 /// The linear baseline in closed form, on the same (seeded, capped) training windows an
 /// epoch draws; its one "epoch" records the fit's losses so the history reads like a
 /// network's.
@@ -154,22 +160,14 @@ fn fit_pca(
     data: &WindowData,
 ) -> (Network, Vec<EpochLoss>, usize, bool) {
     let began = Instant::now();
-    let variance = match config.model {
-        ModelConfig::Pca { variance, .. } => variance,
-        _ => 0.95,
-    };
     let mut rng = seeded(config.seed, 101);
     let windows = data.epoch_windows(&mut rng, config.max_windows_per_epoch);
     let device = config.backend.device().autodiff();
-    let (pca, _fit) = model.fit(windows.iter().map(|w| data.window(w)), variance, &device);
+    let (pca, _fit) = model.fit(windows.iter().map(|w| data.window(w)), &device);
     let plain = pca.valid();
     let inputs = config.backend.device();
-    let every = data.train.len().div_ceil(MONITOR_WINDOWS).max(1);
-    let sample: Vec<WindowRef> = data.train.iter().copied().step_by(every).collect();
-    let train = mean_error(&plain, data, &sample, &inputs);
-    let every = data.valid.len().div_ceil(MONITOR_WINDOWS).max(1);
-    let monitor: Vec<WindowRef> = data.valid.iter().copied().step_by(every).collect();
-    let valid = mean_error(&plain, data, &monitor, &inputs);
+    let train = mean_error(&plain, data, &monitored(&data.train), &inputs);
+    let valid = mean_error(&plain, data, &monitored(&data.valid), &inputs);
     let loss = EpochLoss {
         epoch: 1,
         train,
@@ -191,8 +189,7 @@ fn fit<M: WindowModel>(
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
         .init();
     let mut stop = EarlyStop::new(config.patience, config.epochs);
-    let every = data.valid.len().div_ceil(MONITOR_WINDOWS).max(1);
-    let monitor: Vec<WindowRef> = data.valid.iter().copied().step_by(every).collect();
+    let monitor = monitored(&data.valid);
     for epoch in 1..=config.epochs {
         let began = Instant::now();
         let mut rng = seeded(config.seed, 100 + epoch as u64);

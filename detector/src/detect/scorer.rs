@@ -117,8 +117,9 @@ impl Scorer {
                 };
                 Scorer::Likelihood {
                     row: Box::new(scales(&scores, false)),
-                    season: (seasonal && step.is_some() && columns && w > 1)
-                        .then(|| Box::new(HourlyDiscount::new(w, step.unwrap_or(60)))),
+                    season: step
+                        .filter(|_| seasonal && columns && w > 1)
+                        .map(|step| Box::new(HourlyDiscount::new(w, step))),
                     columns: per_column,
                 }
             }
