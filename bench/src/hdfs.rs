@@ -76,6 +76,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
         &|k| texts.get(k).cloned(),
         config,
         None,
+        Default::default(),
         &mut (),
     )
     .map_err(|e| Error::Read {
@@ -86,7 +87,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
     let test: Vec<_> = all.iter().filter(|s| s.split == Split::Test).collect();
     let inputs: Vec<Input> = test.iter().copied().map(Input::from_sequence).collect();
     let truth = sequence_truth(test.iter().copied());
-    let judged = judge(&model, &inputs, None);
+    let judged = judge(&model, &inputs, None, None);
     let evaluation = evaluate(&judged, &truth, Unlisted::LeftOut);
     let by_g = (1..=model.vocab.len().max(1))
         .map(|g| {

@@ -139,6 +139,7 @@ fn inputs(sessions: &[Vec<String>], tag: &str) -> Vec<Input> {
             key: format!("{tag}{i}"),
             events: s.iter().map(|e| Some(e.clone())).collect(),
             lines: (1..=s.len() as u64).collect(),
+            times: Vec::new(),
             unknown: Default::default(),
         })
         .collect()
@@ -195,16 +196,22 @@ pub fn run_hdfs_deeplog(
             (0..FOLDS).filter(|&j| j != k).map(fold_of).collect();
         let train: Vec<Vec<String>> = train_folds.iter().flat_map(|f| f.iter().cloned()).collect();
         let began = std::time::Instant::now();
-        let model =
-            vigil_trainer::logmodel::train_log_model(&train, &|_| None, config, None, &mut ())
-                .map_err(|e| Error::Read {
-                    path: dir.to_path_buf(),
-                    message: format!("fold {}: training: {e}", k + 1),
-                })?;
+        let model = vigil_trainer::logmodel::train_log_model(
+            &train,
+            &|_| None,
+            config,
+            None,
+            Default::default(),
+            &mut (),
+        )
+        .map_err(|e| Error::Read {
+            path: dir.to_path_buf(),
+            message: format!("fold {}: training: {e}", k + 1),
+        })?;
         seconds += began.elapsed().as_secs_f64();
         top_g.push(used_top_g(&model, None));
-        let held = judge(&model, &inputs(test, "normal-"), None);
-        let bad = judge(&model, &abnormal_inputs, None);
+        let held = judge(&model, &inputs(test, "normal-"), None, None);
+        let bad = judge(&model, &abnormal_inputs, None, None);
         let flags = |j: &[vigil_detector::logs::Judged],
                      f: fn(&vigil_detector::logs::Judged) -> bool| {
             j.iter().map(f).collect::<Vec<bool>>()

@@ -1,5 +1,6 @@
 //! Running a scenario and writing its dataset.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -44,6 +45,8 @@ pub struct Summary {
     pub incidents: usize,
     pub incidents_by_kind: std::collections::BTreeMap<String, usize>,
     pub anomalous_sessions: usize,
+    /// Normal sessions cut by the start or the end of a file (listed, not anomalous).
+    pub cut_sessions: usize,
     pub charts: usize,
     /// Wall time; not written to `summary.json`, which must be reproducible.
     #[serde(skip)]
@@ -59,6 +62,8 @@ struct Part {
     /// First step that belongs to this part.
     first_step: usize,
     sessions: Vec<SessionLabel>,
+    /// Normal sessions the file's start or end cuts: (session, host, kind).
+    cut: Vec<(String, usize, &'static str)>,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -94,6 +99,7 @@ impl Part {
             jsonl,
             first_step,
             sessions: Vec::new(),
+            cut: Vec::new(),
         })
     }
 }
@@ -139,6 +145,9 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
         ..Summary::default()
     };
     let mut line = Vec::with_capacity(256);
+    // Each session's part, to find the sessions the split cuts in two.
+    let mut session_part: HashMap<String, usize> = HashMap::new();
+    let mut split_cut: Vec<(String, usize, usize)> = Vec::new();
 
     let mut first = 0;
     while first < tl.steps {
@@ -170,6 +179,19 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
             } else {
                 0
             };
+            if let Some(session) = &l.session {
+                let here = part_index(&parts, step);
+                match session_part.get(session) {
+                    None => {
+                        session_part.insert(session.clone(), here);
+                    }
+                    Some(&p) if p != here => {
+                        split_cut.push((session.clone(), l.host, p));
+                        session_part.insert(session.clone(), here);
+                    }
+                    Some(_) => {}
+                }
+            }
             let part = part_for(&mut parts, step);
             if let Some(f) = part.logs.as_mut() {
                 line.clear();
@@ -197,6 +219,7 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
         progress.set_position(first as u64);
     }
     progress.finish_and_clear();
+    mark_cut_sessions(&mut parts, &sims, split_cut);
 
     for part in parts {
         let Part {
@@ -206,6 +229,7 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
             jsonl,
             first_step,
             sessions,
+            cut,
         } = part;
         metrics.commit().map_err(io_err(&dir))?;
         for f in [logs, jsonl].into_iter().flatten() {
@@ -218,17 +242,29 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
         };
         let labels: Vec<_> = plan
             .iter()
-            .filter(|i| i.start >= first_step && i.start < last_step)
+            // Log-only incidents never touch the metrics: their sessions are their labels.
+            .filter(|i| i.start >= first_step && i.start < last_step && !i.kind.is_log_only())
             .map(|i| i.label(scenario))
             .collect();
         write_labels(&dir.join("labels.csv"), &labels)?;
-        let rows = sessions.iter().map(|s| session_label::SessionLabel {
+        let bent = sessions.iter().map(|s| session_label::SessionLabel {
             session: &s.session,
             host: &scenario.hosts[s.host].name,
-            incident: s.incident,
+            incident: Some(s.incident),
             kind: s.kind.name(),
+            anomalous: true,
         });
-        write_session_labels(&dir.join("session_labels.csv"), rows)?;
+        let cut_rows = cut
+            .iter()
+            .map(|(session, host, kind)| session_label::SessionLabel {
+                session,
+                host: &scenario.hosts[*host].name,
+                incident: None,
+                kind,
+                anomalous: false,
+            });
+        write_session_labels(&dir.join("session_labels.csv"), bent.chain(cut_rows))?;
+        summary.cut_sessions += cut.len();
         summary.anomalous_sessions += sessions.len();
     }
 
@@ -259,13 +295,50 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
     Ok(summary)
 }
 
-/// The part that holds `step` (parts are in step order).
-fn part_for(parts: &mut [Part], step: usize) -> &mut Part {
-    let i = parts
+/// The index of the part that holds `step` (parts are in step order).
+fn part_index(parts: &[Part], step: usize) -> usize {
+    parts
         .iter()
         .rposition(|p| p.first_step <= step)
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// The part that holds `step`.
+fn part_for(parts: &mut [Part], step: usize) -> &mut Part {
+    let i = part_index(parts, step);
     &mut parts[i]
+}
+
+/// Records the normal sessions a file cuts: those the split divides (the end of the
+/// earlier file, the start of the later) and those still open when the simulation ends.
+/// A session an incident bent stays an anomaly, cut or not.
+fn mark_cut_sessions(parts: &mut [Part], sims: &[HostSim], split: Vec<(String, usize, usize)>) {
+    let bent: HashSet<String> = parts
+        .iter()
+        .flat_map(|p| p.sessions.iter().map(|s| s.session.clone()))
+        .collect();
+    let mut marked: HashSet<String> = HashSet::new();
+    for (session, host, earlier) in split {
+        if bent.contains(&session) || !marked.insert(session.clone()) {
+            continue;
+        }
+        parts[earlier]
+            .cut
+            .push((session.clone(), host, "cut_by_file_end"));
+        if let Some(later) = parts.get_mut(earlier + 1) {
+            later.cut.push((session, host, "cut_by_file_start"));
+        }
+    }
+    let Some(last) = parts.last_mut() else {
+        return;
+    };
+    for (host, sim) in sims.iter().enumerate() {
+        for session in sim.open_sessions() {
+            if !bent.contains(&session) && marked.insert(session.clone()) {
+                last.cut.push((session, host, "cut_by_file_end"));
+            }
+        }
+    }
 }
 
 fn progress_bar(enabled: bool, steps: u64) -> ProgressBar {

@@ -163,6 +163,14 @@ impl<'a> HostSim<'a> {
         }
     }
 
+    /// The sessions still open (jobs running) after the last simulated step.
+    pub fn open_sessions(&self) -> Vec<String> {
+        self.logger
+            .as_ref()
+            .map(|l| l.open_sessions())
+            .unwrap_or_default()
+    }
+
     /// Simulates steps `first..first + fleet.len()`.
     pub fn run_chunk(&mut self, first: usize, fleet: &[[f64; 5]]) -> ChunkOut {
         let mut out = ChunkOut {
@@ -322,6 +330,7 @@ impl<'a> HostSim<'a> {
             let has = |k: ProcessKind| jobs.iter().any(|j| j.1 == k);
             let cx = StepContext {
                 step,
+                steps: tl.steps,
                 time,
                 interval: tl.interval,
                 load: load * scale,

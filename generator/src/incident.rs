@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use chrono::DateTime;
 use rand::RngExt;
 
-pub use crate::kinds::{INCIDENT_KINDS, IncidentKind};
+pub use crate::kinds::{INCIDENT_KINDS, IncidentKind, LOG_INCIDENT_KINDS};
 use crate::rng::{Rng, stream, tag};
 use crate::scenario::{IncidentRule, Scenario};
 use vigil_core::{Label, Metric};
@@ -60,6 +60,10 @@ pub enum Effect {
     CascadeDependent {
         retry_cpu: f64,
         from: usize,
+    },
+    /// A log-only incident: this share of the host's requests is bent; metrics untouched.
+    Sessions {
+        share: f64,
     },
 }
 
@@ -195,6 +199,7 @@ impl Incident {
                 v[net_in] *= 1.0 - 0.6 * edge;
                 v[net_out] *= 1.0 - 0.7 * edge;
             }
+            Effect::Sessions { .. } => {}
         }
     }
 }
@@ -311,6 +316,11 @@ impl Planner<'_> {
         let role = self.scenario.hosts[host].role;
         let service = role.main_service();
         let len = end - start;
+        // A log-only incident bends this share of the host's requests.
+        let bent = |detail: String| {
+            let share = ((0.3 + 0.4 * d.a) * m).min(1.0);
+            (Effect::Sessions { share }, detail)
+        };
         let (effect, detail) = match rule.kind {
             IncidentKind::Spike => (
                 Effect::Spike {
@@ -371,6 +381,16 @@ impl Planner<'_> {
                 },
                 format!("{service} overloaded (cascade root)"),
             ),
+            IncidentKind::SkippedStep => bent(format!("{service} release skips the auth step")),
+            IncidentKind::ReorderedSteps => bent(format!(
+                "{service} release touches the cache before the database"
+            )),
+            IncidentKind::RepeatedStep => {
+                bent(format!("{service} retries database calls in a silent loop"))
+            }
+            IncidentKind::CutSession => bent(format!("{service} drops requests mid-flight")),
+            IncidentKind::StalledSession => bent(format!("{service} requests stall on a lock")),
+            IncidentKind::UnusualPath => bent("stale-cache revalidation storm".to_string()),
         };
         let id = self.incidents.len() as u32;
         self.push(Incident {

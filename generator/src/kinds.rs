@@ -197,8 +197,33 @@ pub enum IncidentKind {
     VarianceBurst,
     /// A root host overloads; after a lag, every host depending on it degrades too.
     CascadingFailure,
+    // Log-only incidents: they bend the order of a request's known lines, never its
+    // vocabulary, and leave the metrics alone (so they are not in `labels.csv`).
+    /// A step is skipped: requests complete without their auth line.
+    SkippedStep,
+    /// Steps are reordered: the cache is touched before the database.
+    ReorderedSteps,
+    /// A step is repeated: the database call loops a few times, with no error line.
+    RepeatedStep,
+    /// Requests are cut: accepted (and authenticated), then never completed.
+    CutSession,
+    /// Requests stall: a long silence between two of their steps.
+    StalledSession,
+    /// A valid but rare path (the stale-cache revalidation) is taken far more often.
+    UnusualPath,
 }
 
+/// The log-only kinds, in file order.
+pub const LOG_INCIDENT_KINDS: [IncidentKind; 6] = [
+    IncidentKind::SkippedStep,
+    IncidentKind::ReorderedSteps,
+    IncidentKind::RepeatedStep,
+    IncidentKind::CutSession,
+    IncidentKind::StalledSession,
+    IncidentKind::UnusualPath,
+];
+
+/// Every kind that moves the metrics, in file order.
 pub const INCIDENT_KINDS: [IncidentKind; 10] = [
     IncidentKind::Spike,
     IncidentKind::Restart,
@@ -225,6 +250,28 @@ impl IncidentKind {
             IncidentKind::Flatline => "flatline",
             IncidentKind::VarianceBurst => "variance_burst",
             IncidentKind::CascadingFailure => "cascading_failure",
+            IncidentKind::SkippedStep => "skipped_step",
+            IncidentKind::ReorderedSteps => "reordered_steps",
+            IncidentKind::RepeatedStep => "repeated_step",
+            IncidentKind::CutSession => "cut_session",
+            IncidentKind::StalledSession => "stalled_session",
+            IncidentKind::UnusualPath => "unusual_path",
+        }
+    }
+
+    /// Whether it shows only in the logs (bending sessions), never in the metrics.
+    pub fn is_log_only(self) -> bool {
+        LOG_INCIDENT_KINDS.contains(&self)
+    }
+
+    /// The roles it hits when a rule names no hosts: request-serving hosts for the log-only
+    /// kinds, every host otherwise.
+    pub fn default_roles(self) -> &'static [Role] {
+        match self {
+            // Only web hosts have a cache to find stale.
+            IncidentKind::UnusualPath => &[Role::Web],
+            kind if kind.is_log_only() => &[Role::Web, Role::Lb],
+            _ => &[],
         }
     }
 
@@ -240,6 +287,12 @@ impl IncidentKind {
             IncidentKind::Flatline => &[Cpu, Ram, Disk, NetIn, NetOut],
             IncidentKind::VarianceBurst => &[Cpu, NetIn, NetOut],
             IncidentKind::CascadingFailure => &[Cpu, Ram, NetOut],
+            IncidentKind::SkippedStep
+            | IncidentKind::ReorderedSteps
+            | IncidentKind::RepeatedStep
+            | IncidentKind::CutSession
+            | IncidentKind::StalledSession
+            | IncidentKind::UnusualPath => &[],
         }
     }
 
@@ -262,6 +315,12 @@ impl IncidentKind {
             IncidentKind::Flatline => 120,
             IncidentKind::VarianceBurst => 60,
             IncidentKind::CascadingFailure => 60,
+            IncidentKind::SkippedStep
+            | IncidentKind::ReorderedSteps
+            | IncidentKind::RepeatedStep
+            | IncidentKind::CutSession
+            | IncidentKind::StalledSession
+            | IncidentKind::UnusualPath => 90,
         };
         vigil_core::Duration::from_secs(minutes * 60).unwrap_or(vigil_core::Duration::HOUR)
     }

@@ -41,6 +41,10 @@ pub struct DeepLogConfig {
     /// Also learn where sessions end: a session that stops where the model did not expect
     /// an end (a truncated request, a job that never finished) is abnormal too.
     pub end_of_session: bool,
+    /// An event whose transition from the one before (or from the start, or into the end)
+    /// never occurred in training is abnormal whatever the network's rank for it: the
+    /// softmax leaves a never-seen continuation about as likely as a rare, seen one.
+    pub novel_transitions: bool,
     pub epochs: usize,
     pub batch_size: usize,
     /// An epoch goes over the distinct pairs as many times as it takes to see at least
@@ -68,6 +72,7 @@ impl Default for DeepLogConfig {
             top_g: 9,
             min_probability: 1e-4,
             end_of_session: true,
+            novel_transitions: true,
             epochs: 30,
             batch_size: 64,
             min_pairs_per_epoch: 8192,

@@ -8,6 +8,7 @@
 //! | `config.json` | DeepLog's hyper-parameters |
 //! | `vocab.json` | the templates the model knows, in class order (key and text) |
 //! | `transitions.json` | how often each template followed each other in training |
+//! | `timing.json` | the longest gap of each transition in training (absent without times) |
 //! | `parsing.json` | how raw logs are split into sessions, with the template miner's tree (absent for pre-parsed sequences) |
 //! | `weights.bpk` | the network's weights |
 //! | `history.json` | losses per epoch, best epoch, sessions and pairs trained on |
@@ -24,6 +25,7 @@ use crate::Error;
 use crate::deeplog::{DeepLogConfig, DeepLogHistory, DeepLogNet, Vocab};
 use crate::dir::{DirReader, Task, json, save_dir};
 use crate::rng::seeded;
+use vigil_core::logs::timing::Timing;
 
 /// A transition is "rare" in the state machine below this probability.
 pub const RARE: f64 = 0.01;
@@ -125,6 +127,8 @@ pub struct LogModel {
     /// How raw logs become sessions (opaque JSON here; the parsing code owns its type);
     /// `None` for a model trained on pre-parsed sequences.
     pub parsing: Option<serde_json::Value>,
+    /// The longest gap of each transition in training (empty without times).
+    pub timing: Timing,
     pub history: DeepLogHistory,
     pub network: DeepLogNet,
 }
@@ -153,6 +157,9 @@ impl LogModel {
         if let Some(p) = &self.parsing {
             files.push(("parsing.json", json(p)));
         }
+        if !self.timing.is_empty() {
+            files.push(("timing.json", json(&self.timing)));
+        }
         let dot = self.transitions.to_dot(&self.vocab);
         save_dir(dir, force, Task::Logs, "deeplog", &files, |temp| {
             if let Err(e) = std::fs::write(temp.join("transitions.dot"), dot) {
@@ -173,6 +180,11 @@ impl LogModel {
         } else {
             None
         };
+        let timing = if r.lists("timing.json") {
+            r.json("timing.json")?
+        } else {
+            Timing::default()
+        };
         let weights = r.read("weights.bpk")?;
         let device = config.backend.device();
         let fresh = DeepLogNet::new(&mut seeded(config.seed, 1), vocab.len(), &config, &device);
@@ -187,6 +199,7 @@ impl LogModel {
             vocab,
             transitions,
             parsing,
+            timing,
             history,
             network,
         })

@@ -3,15 +3,18 @@
 
 use crate::Error;
 use crate::training::Progress;
+use vigil_core::logs::timing::Timing;
 use vigil_model::deeplog::DeepLogConfig;
 use vigil_model::logmodel::{KeySessions, LogModel, Transitions, vocab_of};
 
-/// Trains DeepLog on normal `sessions` and returns the model (not yet saved).
+/// Trains DeepLog on normal `sessions` and returns the model (not yet saved), with the
+/// sessions' `timing` where their lines had times.
 pub fn train_log_model(
     sessions: &KeySessions,
     templates: &dyn Fn(&str) -> Option<String>,
     config: &DeepLogConfig,
     parsing: Option<serde_json::Value>,
+    timing: Timing,
     progress: &mut dyn Progress,
 ) -> Result<LogModel, Error> {
     config.check()?;
@@ -40,6 +43,7 @@ pub fn train_log_model(
         vocab,
         transitions,
         parsing,
+        timing,
         history,
         network,
     })

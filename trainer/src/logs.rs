@@ -8,6 +8,7 @@ use vigil_core::logs::LineReport;
 use vigil_core::logs::pipeline::{LogParsing, Templates};
 use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::logs::templates::read_templates;
+use vigil_core::logs::timing::Timing;
 use vigil_model::deeplog::DeepLogConfig;
 use vigil_model::dir::check_writable;
 use vigil_model::logmodel::LogModel;
@@ -63,6 +64,7 @@ pub fn train_logs(
     let input_path = match &job.input {
         LogInput::Raw { path, .. } | LogInput::Sequences { path, .. } => path.to_path_buf(),
     };
+    let mut timing = Timing::default();
     let (sessions, texts, parsing): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input
     {
         LogInput::Raw { path, mut parsing } => {
@@ -74,6 +76,13 @@ pub fn train_logs(
                 .iter()
                 .map(|s| s.events.iter().flatten().map(|t| t.0.to_string()).collect())
                 .collect();
+            // Learning templates matches every line, so events and times align.
+            timing = Timing::learn(
+                sessions
+                    .iter()
+                    .zip(&log.sessions)
+                    .map(|(keys, s)| (keys.as_slice(), s.times.as_slice())),
+            );
             let texts = parsing
                 .drain
                 .templates()
@@ -127,6 +136,7 @@ pub fn train_logs(
         &|k| texts.get(k).cloned(),
         &job.config,
         parsing,
+        timing,
         progress,
     )?;
     model.save(job.model_dir, job.force)?;

@@ -9,7 +9,9 @@
 //!   and reads pre-parsed sequence files;
 //! - [`templates`]: reads a pre-parsed log's templates file (`EventId,EventTemplate`);
 //! - [`pipeline`]: [`pipeline::LogParsing`], format + miner + session rule, learning
-//!   templates in training and only matching them in detection.
+//!   templates in training and only matching them in detection;
+//! - [`counts`], [`timing`]: what simple detectors learn from normal sessions (event
+//!   counts; the longest gap of each transition).
 
 pub mod counts;
 pub mod drain;
@@ -18,6 +20,7 @@ pub mod pipeline;
 pub mod read;
 pub mod sessions;
 pub mod templates;
+pub mod timing;
 
 pub use drain::{Drain, DrainConfig, Template, TemplateId};
 pub use format::LogFormat;

@@ -38,6 +38,8 @@ pub struct ParsedLog {
     /// The content of the first [`MAX_UNMATCHED_TEXTS`] unmatched lines, by line
     /// number, so a report can show what was new.
     pub unmatched_text: HashMap<u64, String>,
+    /// The earliest and the latest line time (unix ms), where lines carry one.
+    pub span_ms: Option<(i64, i64)>,
 }
 
 /// Unmatched lines whose text is kept.
@@ -88,6 +90,7 @@ impl LogParsing {
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
         let mut unmatched = 0;
         let mut unmatched_text = HashMap::new();
+        let mut span_ms = None;
         while let Some((n, line)) = reader.next_line()? {
             let Some(fields) = format.split(line) else {
                 reader.report.skip(n, Skip::NoHeader);
@@ -105,11 +108,15 @@ impl LogParsing {
                     unmatched_text.insert(n, content.to_string());
                 }
             }
+            let t = time.and_then(|t| time_ms(fields[t]));
+            if let Some(t) = t {
+                span_ms = Some(span_ms.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
+            }
             sessions
                 .push(&Event {
                     line: n,
                     text: line,
-                    time_ms: time.and_then(|t| time_ms(fields[t])),
+                    time_ms: t,
                     group: group.map_or("", |g| fields[g]),
                     template,
                 })
@@ -125,6 +132,7 @@ impl LogParsing {
             without_session,
             unmatched,
             unmatched_text,
+            span_ms,
         })
     }
 }

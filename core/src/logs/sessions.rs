@@ -102,6 +102,9 @@ pub struct Session {
     pub key: String,
     pub lines: Vec<u64>,
     pub events: Vec<Option<TemplateId>>,
+    /// Each line's time (unix ms) where the format has one.
+    #[serde(default)]
+    pub times: Vec<Option<i64>>,
 }
 
 enum Rule {
@@ -180,6 +183,7 @@ impl Session {
     fn push(&mut self, event: &Event) {
         self.lines.push(event.line);
         self.events.push(event.template);
+        self.times.push(event.time_ms);
     }
 }
 
@@ -191,6 +195,7 @@ fn session(index: &mut HashMap<String, usize>, sessions: &mut Vec<Session>, key:
         key: key.to_string(),
         lines: Vec::new(),
         events: Vec::new(),
+        times: Vec::new(),
     });
     index.insert(key.to_string(), sessions.len() - 1);
     sessions.len() - 1

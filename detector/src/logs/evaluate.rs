@@ -1,4 +1,6 @@
-//! Session-level evaluation against labels: the model beside the baseline, per kind.
+//! Session-level evaluation against labels: the model beside the baselines (unseen
+//! template or transition; unseen template alone), per kind, and the normal sessions a
+//! file cut.
 
 use std::collections::HashMap;
 
@@ -36,7 +38,7 @@ impl Scores {
     }
 }
 
-/// The model beside the baseline on labelled sessions.
+/// The model beside the baselines on labelled sessions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionEvaluation {
     pub sessions: usize,
@@ -45,21 +47,37 @@ pub struct SessionEvaluation {
     /// anomalous ones).
     pub unlabelled: usize,
     /// Anomalous sessions the labels name but the input never formed (another session
-    /// rule, lines cut away): counted as missed by both.
+    /// rule, lines cut away): counted as missed by every detector.
     pub labelled_not_judged: usize,
     pub model: Scores,
+    /// The unseen template or transition rule.
     pub baseline: Scores,
+    /// The unseen template rule alone (a new event type).
+    pub new_event: Scores,
     /// Per kind of labelled anomaly.
     pub by_kind: Vec<KindFound>,
+    /// Normal sessions the labels say a file cut (`anomalous` false, e.g. the generator's
+    /// `cut_by_file_start`/`_end`), and how many each detector flagged anyway.
+    pub cut: KindFound,
 }
 
-/// How many labelled anomalous sessions of one kind each detector flagged.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How many labelled sessions of one kind each detector flagged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct KindFound {
     pub kind: String,
     pub sessions: u64,
     pub model: u64,
     pub baseline: u64,
+    pub new_event: u64,
+}
+
+impl KindFound {
+    fn count(&mut self, j: &Judged) {
+        self.sessions += 1;
+        self.model += u64::from(j.anomalous);
+        self.baseline += u64::from(j.baseline_anomalous);
+        self.new_event += u64::from(j.new_event);
+    }
 }
 
 /// What the evaluation does with a judged session its labels do not name.
@@ -79,21 +97,25 @@ pub fn evaluate(
     labels: &HashMap<String, (bool, String)>,
     unlisted: Unlisted,
 ) -> SessionEvaluation {
-    let mut rows = Vec::new();
+    // (truth, model, baseline, new event)
+    let mut rows: Vec<(bool, bool, bool, bool)> = Vec::new();
     let mut unlabelled = 0;
-    let mut kinds: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    let mut kinds: std::collections::BTreeMap<String, KindFound> = Default::default();
+    let mut cut = KindFound {
+        kind: "cut by the file (normal)".into(),
+        ..KindFound::default()
+    };
     let mut seen = std::collections::HashSet::new();
     for j in judged {
         seen.insert(j.session.as_str());
-        let truth = match labels.get(&j.session).cloned() {
-            Some((t, kind)) => {
-                if t {
-                    let k = kinds.entry(kind).or_default();
-                    k.0 += 1;
-                    k.1 += u64::from(j.anomalous);
-                    k.2 += u64::from(j.baseline_anomalous);
-                }
-                t
+        let truth = match labels.get(&j.session) {
+            Some((true, kind)) => {
+                kinds.entry(kind.clone()).or_default().count(j);
+                true
+            }
+            Some((false, _)) => {
+                cut.count(j);
+                false
             }
             None if unlisted == Unlisted::Normal => {
                 unlabelled += 1;
@@ -104,14 +126,14 @@ pub fn evaluate(
                 continue;
             }
         };
-        rows.push((truth, j.anomalous, j.baseline_anomalous));
+        rows.push((truth, j.anomalous, j.baseline_anomalous, j.new_event));
     }
     let mut labelled_not_judged = 0;
     for (key, (anomalous, kind)) in labels {
         if *anomalous && !seen.contains(key.as_str()) {
             labelled_not_judged += 1;
-            kinds.entry(kind.clone()).or_default().0 += 1;
-            rows.push((true, false, false));
+            kinds.entry(kind.clone()).or_default().sessions += 1;
+            rows.push((true, false, false, false));
         }
     }
     SessionEvaluation {
@@ -121,44 +143,35 @@ pub fn evaluate(
         labelled_not_judged,
         model: Scores::new(rows.iter().map(|r| (r.0, r.1))),
         baseline: Scores::new(rows.iter().map(|r| (r.0, r.2))),
+        new_event: Scores::new(rows.iter().map(|r| (r.0, r.3))),
         by_kind: kinds
             .into_iter()
-            .map(|(kind, (sessions, model, baseline))| KindFound {
-                kind,
-                sessions,
-                model,
-                baseline,
-            })
+            .map(|(kind, k)| KindFound { kind, ..k })
             .collect(),
+        cut,
     }
 }
 
 /// The evaluation as a small table.
 pub fn render(e: &SessionEvaluation) -> String {
     let mut out = format!(
-        "{} sessions, {} anomalous\n{:<28}{:>10}{:>22}\n",
-        e.sessions, e.anomalous, "", "deeplog", "baseline (unseen)"
+        "{} sessions, {} anomalous\n{:<30}{:>10}{:>20}{:>16}\n",
+        e.sessions, e.anomalous, "", "deeplog", "unseen tmpl/trans", "unseen tmpl"
     );
-    let row = |name: &str, m: String, b: String| format!("{name:<28}{m:>10}{b:>22}\n");
-    out += &row(
-        "precision",
-        format!("{:.3}", e.model.precision),
-        format!("{:.3}", e.baseline.precision),
-    );
-    out += &row(
-        "recall",
-        format!("{:.3}", e.model.recall),
-        format!("{:.3}", e.baseline.recall),
-    );
-    out += &row(
-        "F1",
-        format!("{:.3}", e.model.f1),
-        format!("{:.3}", e.baseline.f1),
-    );
+    let row = |name: &str, cells: [String; 3]| {
+        format!(
+            "{name:<30}{:>10}{:>20}{:>16}\n",
+            cells[0], cells[1], cells[2]
+        )
+    };
+    let all = [&e.model, &e.baseline, &e.new_event];
+    let each = |f: &dyn Fn(&Scores) -> String| [f(all[0]), f(all[1]), f(all[2])];
+    out += &row("precision", each(&|s| format!("{:.3}", s.precision)));
+    out += &row("recall", each(&|s| format!("{:.3}", s.recall)));
+    out += &row("F1", each(&|s| format!("{:.3}", s.f1)));
     out += &row(
         "flagged (true / false)",
-        format!("{}/{}", e.model.tp, e.model.fp),
-        format!("{}/{}", e.baseline.tp, e.baseline.fp),
+        each(&|s| format!("{}/{}", s.tp, s.fp)),
     );
     if e.labelled_not_judged > 0 {
         out += &format!(
@@ -166,18 +179,19 @@ pub fn render(e: &SessionEvaluation) -> String {
             e.labelled_not_judged
         );
     }
-    for KindFound {
-        kind,
-        sessions: n,
-        model: m,
-        baseline: b,
-    } in &e.by_kind
-    {
-        out += &row(
-            &format!("  found: {kind}"),
-            format!("{m}/{n}"),
-            format!("{b}/{n}"),
-        );
+    let found = |k: &KindFound| {
+        let n = k.sessions;
+        [
+            format!("{}/{n}", k.model),
+            format!("{}/{n}", k.baseline),
+            format!("{}/{n}", k.new_event),
+        ]
+    };
+    for k in &e.by_kind {
+        out += &row(&format!("  found: {}", k.kind), found(k));
+    }
+    if e.cut.sessions > 0 {
+        out += &row(&format!("  flagged: {}", e.cut.kind), found(&e.cut));
     }
     out
 }
@@ -196,6 +210,8 @@ mod tests {
             first_anomalous_line: None,
             reason: String::new(),
             baseline_anomalous: baseline,
+            new_event: baseline,
+            cut: Default::default(),
         }
     }
 

@@ -1,5 +1,8 @@
-//! Sessions judged by DeepLog's verdicts, beside the unseen-template-or-transition
-//! baseline, with a reason naming the unexpected event and what was expected.
+//! Sessions judged by DeepLog's verdicts and the model's timing (stalls), beside the
+//! unseen-template-or-transition baseline, with a reason naming the unexpected event and
+//! what was expected. A session the file may have cut (it began, or ended, within a
+//! normal gap of the file's first, or last, line) is not judged on what the cut hides:
+//! its start and first `h` events, or its end.
 
 use std::collections::HashMap;
 
@@ -16,6 +19,8 @@ pub struct Input {
     pub key: String,
     pub events: Vec<Option<String>>,
     pub lines: Vec<u64>,
+    /// Each event's time (unix ms), where the log has times (empty otherwise).
+    pub times: Vec<Option<i64>>,
     /// What the lines no template matched said, by position (for reasons).
     pub unknown: HashMap<usize, String>,
 }
@@ -28,6 +33,7 @@ impl Input {
             key: s.id.clone(),
             lines: (1..=s.events.len() as u64).collect(),
             events: s.events.iter().map(|e| Some(e.to_string())).collect(),
+            times: Vec::new(),
             unknown: HashMap::new(),
         }
     }
@@ -54,6 +60,76 @@ pub struct Judged {
     pub first_anomalous_line: Option<u64>,
     pub reason: String,
     pub baseline_anomalous: bool,
+    /// The simplest rule: the session holds a template training never saw.
+    pub new_event: bool,
+    /// Where the file may have cut the session (not judged there).
+    pub cut: Cut,
+}
+
+/// Which ends of a session the file may have cut.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    #[default]
+    None,
+    Start,
+    End,
+    Both,
+}
+
+impl Cut {
+    fn new(start: bool, end: bool) -> Cut {
+        match (start, end) {
+            (false, false) => Cut::None,
+            (true, false) => Cut::Start,
+            (false, true) => Cut::End,
+            (true, true) => Cut::Both,
+        }
+    }
+
+    fn start(self) -> bool {
+        matches!(self, Cut::Start | Cut::Both)
+    }
+
+    fn end(self) -> bool {
+        matches!(self, Cut::End | Cut::Both)
+    }
+
+    /// As `sessions.csv` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cut::None => "",
+            Cut::Start => "start",
+            Cut::End => "end",
+            Cut::Both => "start,end",
+        }
+    }
+}
+
+/// Where the file may have cut `s`: its first event came within a normal gap of the file's
+/// first line (`span.0`), or its last event within one of the file's last line (`span.1`).
+fn cut_by_file(model: &LogModel, s: &Input, span: Option<(i64, i64)>) -> Cut {
+    let Some((first_ms, last_ms)) = span else {
+        return Cut::None;
+    };
+    let timing = &model.timing;
+    let at = |i: usize| Some((s.events.get(i)?.as_deref()?, (*s.times.get(i)?)?));
+    let start = at(0).is_some_and(|(k, t)| timing.could_have_begun_before(k, t - first_ms));
+    let end = s
+        .events
+        .len()
+        .checked_sub(1)
+        .and_then(at)
+        .is_some_and(|(k, t)| timing.could_continue(k, last_ms - t));
+    Cut::new(start, end)
+}
+
+fn seconds(ms: i64) -> String {
+    if ms >= 1000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
 }
 
 fn short(text: &str) -> String {
@@ -75,8 +151,14 @@ pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
         .max(1)
 }
 
-/// Judges `sessions` with `model` (g from [`used_top_g`]).
-pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<Judged> {
+/// Judges `sessions` with `model` (g from [`used_top_g`]); `span` is the first and last
+/// line time of the log they came from, where it has times.
+pub fn judge(
+    model: &LogModel,
+    sessions: &[Input],
+    top_g: Option<usize>,
+    span: Option<(i64, i64)>,
+) -> Vec<Judged> {
     let g = used_top_g(model, top_g);
     let floor = model.config.min_probability as f32;
     let vocab = &model.vocab;
@@ -114,8 +196,32 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                 .chain(end.then_some(Some(end_class)))
                 .collect();
             let ranks: Vec<usize> = v.iter().map(|e| e.rank.unwrap_or(unseen_rank)).collect();
-            let abnormal = |i: usize| ranks[i] > g || v[i].probability < floor;
-            let first = (0..ranks.len()).find(|&i| abnormal(i));
+            let cut = cut_by_file(model, s, span);
+            let n = s.events.len();
+            // What a cut hides: the start and the verdicts whose history it shortened, or
+            // the end. A template never seen is abnormal wherever it is.
+            let hidden = |i: usize| {
+                c[i].is_some()
+                    && ((cut.start() && i < model.config.history) || (cut.end() && i == n))
+            };
+            // A transition training never saw (from the start at 0, into the end at n).
+            let novel = |i: usize| {
+                let prev = if i == 0 { Some(None) } else { c[i - 1].map(Some) };
+                match (prev, c[i]) {
+                    (Some(p), Some(e)) => !model.transitions.seen(p, e),
+                    _ => false,
+                }
+            };
+            let novel = |i: usize| model.config.novel_transitions && novel(i);
+            let abnormal = |i: usize| {
+                (ranks[i] > g || v[i].probability < floor || novel(i)) && !hidden(i)
+            };
+            let verdict = (0..ranks.len()).find(|&i| abnormal(i));
+            let stall = model.timing.stall(&s.events, &s.times);
+            let first = match (verdict, stall) {
+                (Some(i), Some(st)) => Some(i.min(st.at)),
+                (i, st) => i.or(st.map(|st| st.at)),
+            };
             let name = |i: usize| -> String {
                 match (c[i], s.events.get(i)) {
                     (Some(k), _) if k == end_class => "the end of the session".into(),
@@ -132,8 +238,18 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     format!("'{}'", short(vocab.name(usize::from(e))))
                 }
             };
+            let stalled_first = stall.filter(|st| verdict.is_none_or(|i| st.at < i));
             let reason = match first {
                 None => String::new(),
+                Some(i) if let Some(st) = stalled_first => {
+                    format!(
+                        "stalled: {} between '{}' and '{}' (at most {} in training)",
+                        seconds(st.gap_ms),
+                        name(i - 1),
+                        name(i),
+                        seconds(st.max_ms)
+                    )
+                }
                 Some(i) if c[i].is_none() => {
                     format!("unseen template: '{}' never occurred in training", name(i))
                 }
@@ -151,7 +267,13 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     } else {
                         format!("saw '{}'", name(i))
                     };
-                    if ranks[i] > g {
+                    if ranks[i] <= g && v[i].probability >= floor {
+                        // Only the transition table objects.
+                        format!(
+                            "{after}, {saw}, a transition never seen in training (rank {}, probability {:.1e})",
+                            ranks[i], v[i].probability
+                        )
+                    } else if ranks[i] > g {
                         format!(
                             "{after}, expected one of [{}{more}]; {saw} (rank {}, probability {:.1e})",
                             expected.join(", "),
@@ -169,18 +291,20 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
             };
             // The baseline: a template or a transition (from the start, or into the end)
             // never seen in training.
+            // Transitions a cut hides are not judged either.
             let mut prev: Option<u16> = None;
             let mut baseline_anomalous = false;
-            for e in c.iter().take(s.events.len()) {
+            for (i, e) in c.iter().take(s.events.len()).enumerate() {
                 match e {
                     None => baseline_anomalous = true,
                     Some(e) => {
-                        baseline_anomalous |= !model.transitions.seen(prev, *e);
+                        baseline_anomalous |=
+                            !(model.transitions.seen(prev, *e) || (i == 0 && cut.start()));
                         prev = Some(*e);
                     }
                 }
             }
-            if !baseline_anomalous {
+            if !baseline_anomalous && !cut.end() {
                 // From the last event (or, for an empty session, the start) into the end.
                 baseline_anomalous = !model.transitions.seen(prev, end_class);
             }
@@ -194,6 +318,8 @@ pub fn judge(model: &LogModel, sessions: &[Input], top_g: Option<usize>) -> Vec<
                     .and_then(|i| s.lines.get(i.min(s.lines.len().saturating_sub(1))).copied()),
                 reason,
                 baseline_anomalous,
+                new_event: c.iter().take(n).any(Option::is_none),
+                cut,
             }
         })
         .collect()

@@ -83,6 +83,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     let mut lines = None;
     let (mut without_session, mut unmatched) = (0, 0);
     let mut truth: Option<HashMap<String, (bool, String)>> = None;
+    let mut span = None;
     let (input_path, sessions): (PathBuf, Vec<Input>) = match &job.input {
         LogsInput::Raw(path) => {
             let value = model.parsing.clone().ok_or_else(|| {
@@ -94,6 +95,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
             let mut parsing: LogParsing = serde_json::from_value(value)
                 .map_err(|e| model_err(job.model_dir, e.to_string()))?;
             let log = parsing.read(path, Templates::Match)?;
+            span = log.span_ms;
             without_session = log.without_session;
             unmatched = log.unmatched;
             lines = Some(log.report);
@@ -123,6 +125,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
                         .map(|e| e.map(|t| t.0.to_string()))
                         .collect(),
                     lines: s.lines,
+                    times: s.times,
                 })
                 .collect();
             (path.to_path_buf(), inputs)
@@ -141,7 +144,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     if let Some(path) = job.labels {
         truth = Some(read_session_labels(path)?);
     }
-    let judged = judge(&model, &sessions, job.top_g);
+    let judged = judge(&model, &sessions, job.top_g, span);
     std::fs::create_dir_all(job.out).map_err(|source| crate::Error::OutDir {
         path: job.out.to_path_buf(),
         source,

@@ -21,6 +21,8 @@ pub fn write_sessions(path: &Path, judged: &[Judged]) -> std::io::Result<()> {
             "first_anomalous_line",
             "reason",
             "baseline_anomalous",
+            "new_event",
+            "cut_by_file",
         ])?;
         for j in judged {
             w.write_record([
@@ -33,6 +35,8 @@ pub fn write_sessions(path: &Path, judged: &[Judged]) -> std::io::Result<()> {
                     .map_or(String::new(), |l| l.to_string()),
                 &j.reason,
                 if j.baseline_anomalous { "1" } else { "0" },
+                if j.new_event { "1" } else { "0" },
+                j.cut.as_str(),
             ])?;
         }
         w.flush()?;

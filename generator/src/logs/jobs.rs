@@ -95,7 +95,8 @@ impl HostLogger {
                     format!("{id} progress {pct}%"),
                 );
             }
-            if cx.step + 1 == end {
+            // A run cut by the end of the period is still running: it logs no end.
+            if cx.step + 1 == end && end < cx.steps {
                 let minutes = ((end - start) as i64 * cx.interval + 59) / 60;
                 let done = job_end_message(kind, &id, &mut self.rng);
                 self.emit(t + 3, Level::Info, job_component(kind), Some(&id), done);

@@ -60,6 +60,8 @@ pub struct SessionLabel {
 /// What a host's logger needs to know about one step.
 pub struct StepContext<'a> {
     pub step: usize,
+    /// Steps simulated in all: a job still running at the end logs no end.
+    pub steps: usize,
     pub time: i64,
     pub interval: i64,
     /// The fleet's traffic curve now.
@@ -96,6 +98,8 @@ pub struct HostLogger {
     jobs: Vec<Option<JobState>>,
     lines: Vec<LogLine>,
     sessions: Vec<SessionLabel>,
+    /// The session ids this host has handed out.
+    used_ids: std::collections::HashSet<u32>,
 }
 
 const TABLES: [&str; 4] = ["orders", "products", "users", "carts"];
@@ -118,6 +122,7 @@ impl HostLogger {
             jobs: (0..processes).map(|_| None).collect(),
             lines: Vec::new(),
             sessions: Vec::new(),
+            used_ids: Default::default(),
         }
     }
 
@@ -129,9 +134,30 @@ impl HostLogger {
         )
     }
 
+    /// The jobs still running (started, neither finished nor aborted).
+    pub fn open_sessions(&self) -> Vec<String> {
+        self.jobs
+            .iter()
+            .flatten()
+            .filter(|j| !j.aborted)
+            .map(|j| j.id.clone())
+            .collect()
+    }
+
+    /// A random session id no other session of the run has: ids are `host` modulo the
+    /// number of hosts, and redrawn if this host used one already (32 random bits alone
+    /// collide about once in 100,000 sessions, merging two sessions into one).
     fn hex_id(&mut self, prefix: &str) -> String {
-        let v: u32 = self.rng.random();
-        format!("{prefix}-{v:08x}")
+        let hosts = self.names.len().max(1) as u32;
+        loop {
+            let r: u32 = self.rng.random();
+            let v = u64::from(r / hosts) * u64::from(hosts) + self.host as u64;
+            if let Ok(v) = u32::try_from(v)
+                && self.used_ids.insert(v)
+            {
+                return format!("{prefix}-{v:08x}");
+            }
+        }
     }
 
     fn emit(

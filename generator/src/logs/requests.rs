@@ -69,6 +69,7 @@ impl HostLogger {
             t,
             last_ms,
             id,
+            stall: None,
         };
         let mut r = r;
         r.say(
@@ -123,12 +124,12 @@ impl HostLogger {
                 return Some(bent);
             }
         }
-        r.say(self, Level::Info, format!("routed to backend {backend}"));
         if let Some(inc) = cx
             .upstream
             .filter(|i| self.names[i.host] == backend && refuses(i.kind))
         {
             let other = name(r.backend + 1);
+            r.say(self, Level::Info, format!("routed to backend {backend}"));
             r.say(
                 self,
                 Level::Error,
@@ -147,17 +148,20 @@ impl HostLogger {
             );
             return Some(inc);
         }
-        r.say(
-            self,
-            Level::Info,
-            format!("backend {backend} responded {status} in {}ms", r.latency),
-        );
-        r.say(
-            self,
-            Level::Info,
-            format!("completed {status} in {}ms", r.latency + 2),
-        );
-        None
+        let mut steps = vec![
+            (Level::Info, format!("routed to backend {backend}")),
+            (
+                Level::Info,
+                format!("backend {backend} responded {status} in {}ms", r.latency),
+            ),
+            (
+                Level::Info,
+                format!("completed {status} in {}ms", r.latency + 2),
+            ),
+        ];
+        let bent = sequence_fault(cx, r).filter(|inc| self.bend(inc, r, &mut steps));
+        r.say_all(self, steps);
+        bent
     }
 
     /// A request a web host serves itself; returns the incident that bent it.
@@ -222,42 +226,109 @@ impl HostLogger {
             }
         }
 
-        // The normal flows.
-        if r.flow < 0.02 {
-            r.say(self, Level::Warn, format!("auth failed user={user}"));
-            r.say(self, Level::Info, format!("completed 401 in {latency}ms"));
+        // The normal flows, which a log-only incident may bend.
+        let fault = sequence_fault(cx, r);
+        let hit = !hits_db && r.flow >= 0.03;
+        let naturally_stale = hit && r.flow >= 1.0 - STALE_SHARE;
+        let stale =
+            naturally_stale || (hit && fault.is_some_and(|i| i.kind == IncidentKind::UnusualPath));
+        let mut steps: Vec<(Level, String)> = if r.flow < 0.02 {
+            vec![
+                (Level::Warn, format!("auth failed user={user}")),
+                (Level::Info, format!("completed 401 in {latency}ms")),
+            ]
         } else if r.flow < 0.03 {
-            r.say(self, Level::Info, format!("auth ok user={user}"));
-            r.say(self, Level::Info, format!("route not found {path}"));
-            r.say(self, Level::Info, format!("completed 404 in {latency}ms"));
+            vec![
+                (Level::Info, format!("auth ok user={user}")),
+                (Level::Info, format!("route not found {path}")),
+                (Level::Info, format!("completed 404 in {latency}ms")),
+            ]
         } else if r.write {
-            r.say(self, Level::Info, format!("auth ok user={user}"));
-            r.say(
-                self,
-                Level::Info,
-                format!("db write {table} took {}ms", latency / 2 + 1),
-            );
-            r.say(self, Level::Info, format!("cache invalidate {table}"));
-            r.say(self, Level::Info, format!("completed 201 in {latency}ms"));
+            vec![
+                (Level::Info, format!("auth ok user={user}")),
+                (
+                    Level::Info,
+                    format!("db write {table} took {}ms", latency / 2 + 1),
+                ),
+                (Level::Info, format!("cache invalidate {table}")),
+                (Level::Info, format!("completed 201 in {latency}ms")),
+            ]
         } else if hits_db {
-            r.say(self, Level::Info, format!("auth ok user={user}"));
-            r.say(self, Level::Info, format!("cache miss {table}"));
-            r.say(
-                self,
-                Level::Info,
-                format!("db query {table} took {}ms", latency / 2 + 1),
-            );
-            r.say(self, Level::Info, format!("completed 200 in {latency}ms"));
+            vec![
+                (Level::Info, format!("auth ok user={user}")),
+                (Level::Info, format!("cache miss {table}")),
+                (
+                    Level::Info,
+                    format!("db query {table} took {}ms", latency / 2 + 1),
+                ),
+                (Level::Info, format!("completed 200 in {latency}ms")),
+            ]
+        } else if stale {
+            // A rare but valid path: the cached entry had expired.
+            vec![
+                (Level::Info, format!("auth ok user={user}")),
+                (Level::Info, format!("cache stale {table}, revalidating")),
+                (
+                    Level::Info,
+                    format!("db query {table} took {}ms", latency / 2 + 1),
+                ),
+                (Level::Info, format!("cache refreshed {table}")),
+                (Level::Info, format!("completed 200 in {}ms", latency + 5)),
+            ]
         } else {
-            r.say(self, Level::Info, format!("auth ok user={user}"));
-            r.say(self, Level::Info, format!("cache hit {table}"));
-            r.say(
-                self,
-                Level::Info,
-                format!("completed 200 in {}ms", latency / 4 + 1),
-            );
+            vec![
+                (Level::Info, format!("auth ok user={user}")),
+                (Level::Info, format!("cache hit {table}")),
+                (
+                    Level::Info,
+                    format!("completed 200 in {}ms", latency / 4 + 1),
+                ),
+            ]
+        };
+        let bent = match fault {
+            Some(inc) if inc.kind == IncidentKind::UnusualPath => {
+                (stale && !naturally_stale).then_some(inc)
+            }
+            Some(inc) => self.bend(inc, r, &mut steps).then_some(inc),
+            None => None,
+        };
+        r.say_all(self, steps);
+        bent
+    }
+
+    /// Bends a normal flow's steps (after the `accepted` line) as a log-only incident does,
+    /// with known lines only; false when this flow has nothing to bend (then it is logged
+    /// as it was). A stall is a delay kept in `r` for the step it precedes.
+    fn bend(&mut self, inc: &Incident, r: &mut Request, steps: &mut Vec<(Level, String)>) -> bool {
+        // The flow's own work: everything between the first step and the completion.
+        let n = steps.len();
+        if n < 3 {
+            return false;
         }
-        None
+        match inc.kind {
+            IncidentKind::SkippedStep => {
+                steps.remove(0);
+            }
+            IncidentKind::ReorderedSteps => steps.swap(n - 3, n - 2),
+            IncidentKind::RepeatedStep => {
+                let again = steps[n - 2].clone();
+                for _ in 0..self.rng.random_range(2..=4) {
+                    steps.insert(n - 2, again.clone());
+                }
+            }
+            IncidentKind::CutSession => steps.truncate(self.rng.random_range(1..n - 1)),
+            IncidentKind::StalledSession => {
+                // A silence of at least 10 s that stays inside the step.
+                let room = r.last_ms - r.t - 1000;
+                if room < 10_000 {
+                    return false;
+                }
+                let at = self.rng.random_range(1..n);
+                r.stall = Some((at, self.rng.random_range(10_000..=room)));
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// How an incident on this host bends a request, if it does.
@@ -321,6 +392,19 @@ impl HostLogger {
     }
 }
 
+/// The share of cache hits that find their entry expired and revalidate it (a rare but
+/// valid path, which the `unusual_path` incident makes common).
+const STALE_SHARE: f64 = 0.003;
+
+/// The log-only incident on this host that bends this request, if one does.
+fn sequence_fault<'i>(cx: &StepContext<'i>, r: &Request) -> Option<&'i Incident> {
+    let (inc, _) = cx.incident?;
+    match inc.effect {
+        Effect::Sessions { share } if r.u < share => Some(inc),
+        _ => None,
+    }
+}
+
 /// Upstream incidents that make a dependency refuse connections.
 fn refuses(kind: IncidentKind) -> bool {
     matches!(
@@ -341,9 +425,23 @@ struct Request {
     backend: usize,
     t: i64,
     last_ms: i64,
+    /// A stall: the step it precedes and its length in milliseconds.
+    stall: Option<(usize, i64)>,
 }
 
 impl Request {
+    /// Logs a flow's steps in order, with the stall (if any) before its step.
+    fn say_all(&mut self, logger: &mut HostLogger, steps: Vec<(Level, String)>) {
+        for (i, (level, message)) in steps.into_iter().enumerate() {
+            if let Some((at, ms)) = self.stall
+                && at == i
+            {
+                self.t += ms;
+            }
+            self.say(logger, level, message);
+        }
+    }
+
     /// Logs the next line of the request a few milliseconds after the previous one.
     fn say(&mut self, logger: &mut HostLogger, level: Level, message: String) {
         self.t = (self.t + logger.rng.random_range(1..40)).min(self.last_ms);

@@ -296,7 +296,7 @@ impl Checker<'_> {
             ));
         }
         let hosts = sel
-            .select(&[], &spec.hosts, &spec.roles)
+            .select(spec.kind.default_roles(), &spec.hosts, &spec.roles)
             .map_err(|(j, name)| {
                 self.err(
                     key(&format!("hosts[{j}]")),

@@ -4,6 +4,7 @@
 mod cli;
 mod determinism;
 mod incidents;
+mod sequences;
 
 use std::path::{Path, PathBuf};
 
