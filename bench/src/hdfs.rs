@@ -77,6 +77,7 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
         config,
         None,
         Default::default(),
+        Default::default(),
         &mut (),
     )
     .map_err(|e| Error::Read {

@@ -202,6 +202,7 @@ pub fn run_hdfs_deeplog(
             config,
             None,
             Default::default(),
+            Default::default(),
             &mut (),
         )
         .map_err(|e| Error::Read {

@@ -45,6 +45,11 @@ pub struct DeepLogConfig {
     /// never occurred in training is abnormal whatever the network's rank for it: the
     /// softmax leaves a never-seen continuation about as likely as a rare, seen one.
     pub novel_transitions: bool,
+    /// A session with a step (a transition) that training saw, rarely, but that came in
+    /// a burst (within an hour, far beyond its training share and more than training ever
+    /// had at once) is abnormal: what no single session shows
+    /// (`vigil_core::logs::paths`; needs times).
+    pub path_bursts: bool,
     pub epochs: usize,
     pub batch_size: usize,
     /// An epoch goes over the distinct pairs as many times as it takes to see at least
@@ -73,6 +78,7 @@ impl Default for DeepLogConfig {
             min_probability: 1e-4,
             end_of_session: true,
             novel_transitions: true,
+            path_bursts: true,
             epochs: 30,
             batch_size: 64,
             min_pairs_per_epoch: 8192,

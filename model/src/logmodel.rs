@@ -8,6 +8,7 @@
 //! | `config.json` | DeepLog's hyper-parameters |
 //! | `vocab.json` | the templates the model knows, in class order (key and text) |
 //! | `transitions.json` | how often each template followed each other in training |
+//! | `rates.json` | each transition's share of training and the most of it in one hour (hashed) |
 //! | `timing.json` | the longest gap of each transition in training (absent without times) |
 //! | `parsing.json` | how raw logs are split into sessions, with the template miner's tree (absent for pre-parsed sequences) |
 //! | `weights.bpk` | the network's weights |
@@ -25,6 +26,7 @@ use crate::Error;
 use crate::deeplog::{DeepLogConfig, DeepLogHistory, DeepLogNet, Vocab};
 use crate::dir::{DirReader, Task, json, save_dir};
 use crate::rng::seeded;
+use vigil_core::logs::paths::Rates;
 use vigil_core::logs::timing::Timing;
 
 /// A transition is "rare" in the state machine below this probability.
@@ -129,6 +131,9 @@ pub struct LogModel {
     pub parsing: Option<serde_json::Value>,
     /// The longest gap of each transition in training (empty without times).
     pub timing: Timing,
+    /// Each transition's share of training and the most of it in one window (empty
+    /// without times).
+    pub rates: Rates,
     pub history: DeepLogHistory,
     pub network: DeepLogNet,
 }
@@ -160,6 +165,9 @@ impl LogModel {
         if !self.timing.is_empty() {
             files.push(("timing.json", json(&self.timing)));
         }
+        if !self.rates.is_empty() {
+            files.push(("rates.json", json(&self.rates)));
+        }
         let dot = self.transitions.to_dot(&self.vocab);
         save_dir(dir, force, Task::Logs, "deeplog", &files, |temp| {
             if let Err(e) = std::fs::write(temp.join("transitions.dot"), dot) {
@@ -185,6 +193,11 @@ impl LogModel {
         } else {
             Timing::default()
         };
+        let rates = if r.lists("rates.json") {
+            r.json("rates.json")?
+        } else {
+            Rates::default()
+        };
         let weights = r.read("weights.bpk")?;
         let device = config.backend.device();
         let fresh = DeepLogNet::new(&mut seeded(config.seed, 1), vocab.len(), &config, &device);
@@ -200,6 +213,7 @@ impl LogModel {
             transitions,
             parsing,
             timing,
+            rates,
             history,
             network,
         })

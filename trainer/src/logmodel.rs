@@ -3,18 +3,20 @@
 
 use crate::Error;
 use crate::training::Progress;
+use vigil_core::logs::paths::Rates;
 use vigil_core::logs::timing::Timing;
 use vigil_model::deeplog::DeepLogConfig;
 use vigil_model::logmodel::{KeySessions, LogModel, Transitions, vocab_of};
 
 /// Trains DeepLog on normal `sessions` and returns the model (not yet saved), with the
-/// sessions' `timing` where their lines had times.
+/// sessions' `timing` and transition `rates` where their lines had times.
 pub fn train_log_model(
     sessions: &KeySessions,
     templates: &dyn Fn(&str) -> Option<String>,
     config: &DeepLogConfig,
     parsing: Option<serde_json::Value>,
     timing: Timing,
+    rates: Rates,
     progress: &mut dyn Progress,
 ) -> Result<LogModel, Error> {
     config.check()?;
@@ -44,6 +46,7 @@ pub fn train_log_model(
         transitions,
         parsing,
         timing,
+        rates,
         history,
         network,
     })

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use vigil_core::logs::LineReport;
+use vigil_core::logs::paths::{self, Rates};
 use vigil_core::logs::pipeline::{LogParsing, Templates};
 use vigil_core::logs::sessions::{Split, read_sequences};
 use vigil_core::logs::templates::read_templates;
@@ -64,7 +65,7 @@ pub fn train_logs(
     let input_path = match &job.input {
         LogInput::Raw { path, .. } | LogInput::Sequences { path, .. } => path.to_path_buf(),
     };
-    let mut timing = Timing::default();
+    let (mut timing, mut rates) = (Timing::default(), Rates::default());
     let (sessions, texts, parsing): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input
     {
         LogInput::Raw { path, mut parsing } => {
@@ -83,6 +84,17 @@ pub fn train_logs(
                     .zip(&log.sessions)
                     .map(|(keys, s)| (keys.as_slice(), s.times.as_slice())),
             );
+            let occurrences: Vec<_> = sessions
+                .iter()
+                .zip(&log.sessions)
+                .flat_map(|(keys, s)| {
+                    let keys: Vec<Option<&str>> = keys.iter().map(|k| Some(k.as_str())).collect();
+                    paths::occurrences(&keys, &s.times)
+                        .into_iter()
+                        .map(|(_, o)| o)
+                })
+                .collect();
+            rates = Rates::learn(&occurrences);
             let texts = parsing
                 .drain
                 .templates()
@@ -137,6 +149,7 @@ pub fn train_logs(
         &job.config,
         parsing,
         timing,
+        rates,
         progress,
     )?;
     model.save(job.model_dir, job.force)?;

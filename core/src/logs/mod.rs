@@ -10,12 +10,13 @@
 //! - [`templates`]: reads a pre-parsed log's templates file (`EventId,EventTemplate`);
 //! - [`pipeline`]: [`pipeline::LogParsing`], format + miner + session rule, learning
 //!   templates in training and only matching them in detection;
-//! - [`counts`], [`timing`]: what simple detectors learn from normal sessions (event
-//!   counts; the longest gap of each transition).
+//! - [`counts`], [`timing`], [`paths`]: what simple detectors learn from normal sessions
+//!   (event counts; the longest gap of each transition; how common each whole path is).
 
 pub mod counts;
 pub mod drain;
 pub mod format;
+pub mod paths;
 pub mod pipeline;
 pub mod read;
 pub mod sessions;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use vigil_core::logs::paths::{self, Burst, occurrences};
 use vigil_core::logs::sessions::LabelledSequence;
 use vigil_model::deeplog::verdicts;
 use vigil_model::logmodel::LogModel;
@@ -151,6 +152,35 @@ pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
         .max(1)
 }
 
+/// Each session's first burst (the position of the transition, `events.len()` for its
+/// end, and the burst), over all sessions' transitions together.
+fn session_bursts(model: &LogModel, sessions: &[Input]) -> Vec<Option<(usize, Burst)>> {
+    let mut occ = Vec::new();
+    // Which session, and which of its transitions, each occurrence is.
+    let mut owner = Vec::new();
+    let index = model.vocab.index();
+    for (si, s) in sessions.iter().enumerate() {
+        let keys: Vec<Option<&str>> = s
+            .events
+            .iter()
+            .map(|e| e.as_deref().filter(|k| index.contains_key(k)))
+            .collect();
+        for (i, o) in occurrences(&keys, &s.times) {
+            owner.push((si, i));
+            occ.push(o);
+        }
+    }
+    let mut out = vec![None; sessions.len()];
+    for ((si, i), b) in owner.into_iter().zip(model.rates.bursts(&occ)) {
+        if let Some(b) = b
+            && out[si].is_none()
+        {
+            out[si] = Some((i, b));
+        }
+    }
+    out
+}
+
 /// Judges `sessions` with `model` (g from [`used_top_g`]); `span` is the first and last
 /// line time of the log they came from, where it has times.
 pub fn judge(
@@ -184,11 +214,17 @@ pub fn judge(
     );
     let end_class = model.network.end();
     let unseen_rank = vocab.len() + 2;
+    let bursts = if model.config.path_bursts {
+        session_bursts(model, sessions)
+    } else {
+        vec![None; sessions.len()]
+    };
     sessions
         .iter()
         .zip(&classes)
         .zip(&v)
-        .map(|((s, c), v)| {
+        .zip(&bursts)
+        .map(|(((s, c), v), burst)| {
             // With the end learnt, the last verdict is the session's end.
             let c: Vec<Option<u16>> = c
                 .iter()
@@ -239,8 +275,28 @@ pub fn judge(
                 }
             };
             let stalled_first = stall.filter(|st| verdict.is_none_or(|i| st.at < i));
+            // A burst flags the whole session (its first event) when nothing else does.
+            let first = first.or(burst.map(|(at, _)| at.min(n.saturating_sub(1))));
             let reason = match first {
                 None => String::new(),
+                Some(_)
+                    if let (None, None, Some((at, b))) = (verdict, stall, burst) =>
+                {
+                    let step = match at {
+                        0 => format!("the start → '{}'", name(0)),
+                        i if *i == n => format!("'{}' → the end", name(n - 1)),
+                        i => format!("'{}' → '{}'", name(i - 1), name(*i)),
+                    };
+                    format!(
+                        "a burst of a valid but rare step: {step} occurred {} times among the {} steps within {} min (at most {} in training; {:.3} % of its steps; tail probability {:.1e})",
+                        b.count,
+                        b.window,
+                        paths::WINDOW_MS / 120_000,
+                        b.most_in_training,
+                        100.0 * b.share,
+                        b.tail
+                    )
+                }
                 Some(i) if let Some(st) = stalled_first => {
                     format!(
                         "stalled: {} between '{}' and '{}' (at most {} in training)",
