@@ -22,7 +22,8 @@ pub struct Scores {
 }
 
 impl Scores {
-    fn new(pairs: impl Iterator<Item = (bool, bool)>) -> Scores {
+    /// Counts and scores from (truth, flagged) pairs.
+    pub fn new(pairs: impl Iterator<Item = (bool, bool)>) -> Scores {
         let mut s = Scores::default();
         for (truth, flagged) in pairs {
             match (truth, flagged) {
@@ -155,12 +156,12 @@ pub fn evaluate(
 /// The evaluation as a small table.
 pub fn render(e: &SessionEvaluation) -> String {
     let mut out = format!(
-        "{} sessions, {} anomalous\n{:<30}{:>10}{:>20}{:>16}\n",
+        "{} sessions, {} anomalous\n{:<36}{:>10}{:>20}{:>16}\n",
         e.sessions, e.anomalous, "", "deeplog", "unseen tmpl/trans", "unseen tmpl"
     );
     let row = |name: &str, cells: [String; 3]| {
         format!(
-            "{name:<30}{:>10}{:>20}{:>16}\n",
+            "{name:<36}{:>10}{:>20}{:>16}\n",
             cells[0], cells[1], cells[2]
         )
     };
