@@ -4,8 +4,8 @@
 //! (`LogParsing`, `SessionRule`, `DrainConfig`), never clap's.
 
 use vigil_core::Error;
+use vigil_core::logs::detect::AUTO;
 use vigil_core::logs::drain::DEFAULT_MASKS;
-use vigil_core::logs::format::VIGIL_FORMAT;
 use vigil_core::logs::pipeline::LogParsing;
 use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
 use vigil_core::logs::sessions::DEFAULT_ID_PATTERNS;
@@ -16,8 +16,11 @@ use vigil_model::config::{Backend, ModelKind};
 /// How raw lines are parsed: header format and Drain's settings.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MinerArgs {
-    /// Header fields and content, logparser style; the default fits the generator's logs.
-    #[arg(long, default_value = VIGIL_FORMAT)]
+    /// Header fields and content, logparser style (e.g. '<Date> <Time> <Level> [<Thread>]
+    /// <Content>'); `auto` finds it on the file's first 500 lines among common layouts
+    /// (the generator's, log4j/logback, HDFS, syslog, ISO time + level), else takes the
+    /// whole line as the content.
+    #[arg(long, default_value = AUTO)]
     pub format: String,
     /// A regex whose matches become <*> before mining (repeat for several, applied in
     /// order); replaces the default masks (ids, UUIDs, IPs, hex, numbers with their units).

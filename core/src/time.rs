@@ -105,7 +105,8 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// Reads a timestamp as RFC 3339, `YYYY-MM-DD HH:MM:SS` (taken as UTC) or unix seconds.
+/// Reads a timestamp as RFC 3339, `YYYY-MM-DD HH:MM:SS` (or with a `T`; a fraction after
+/// a dot or a comma; taken as UTC) or unix seconds.
 /// The UTC hour of day (0-23) of unix time `epoch_secs`.
 pub fn hour_of_day(epoch_secs: i64) -> usize {
     epoch_secs.rem_euclid(86_400) as usize / 3_600
@@ -116,8 +117,16 @@ pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, Error> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
-        return Ok(t.and_utc());
+    // `2024-03-01 10:11:12`, with a fraction after a dot or a comma (log4j), or a `T`.
+    let dotted: std::borrow::Cow<str> = if s.contains(',') {
+        s.replacen(',', ".", 1).into()
+    } else {
+        s.into()
+    };
+    for pattern in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&dotted, pattern) {
+            return Ok(t.and_utc());
+        }
     }
     if let Some(t) = s
         .parse::<i64>()
@@ -224,6 +233,14 @@ mod tests {
             Some(want)
         );
         assert_eq!(parse_timestamp("2026-01-01 00:00:00").ok(), Some(want));
+        let ms = |t: &str| parse_timestamp(t).map(|t| t.timestamp_millis()).ok();
+        let at = want.timestamp_millis();
+        assert_eq!(
+            ms("2026-01-01 00:00:00,345"),
+            Some(at + 345),
+            "log4j's comma"
+        );
+        assert_eq!(ms("2026-01-01T00:00:00.5"), Some(at + 500));
         assert_eq!(parse_timestamp("1767225600").ok(), Some(want));
         assert!(parse_timestamp("yesterday").is_err());
     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use vigil_core::logs::LineReport;
+use vigil_core::logs::detect::Detected;
 use vigil_core::logs::paths::{self, Rates};
 use vigil_core::logs::pipeline::{LogParsing, Templates};
 use vigil_core::logs::sessions::{Split, read_sequences};
@@ -52,6 +53,9 @@ pub struct LogsRead {
     pub without_session: u64,
     /// Sequence files: sessions left out (anomalous, or of the test split).
     pub left_out: usize,
+    /// Raw logs: the header format used, and how it was found when it was `auto`.
+    pub format: Option<String>,
+    pub detected: Option<Detected>,
 }
 
 /// Trains on `job.input` and writes `job.model_dir`.
@@ -66,10 +70,14 @@ pub fn train_logs(
         LogInput::Raw { path, .. } | LogInput::Sequences { path, .. } => path.to_path_buf(),
     };
     let (mut timing, mut rates) = (Timing::default(), Rates::default());
+    let mut first_unfit: Option<(u64, String)> = None;
     let (sessions, texts, parsing): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input
     {
         LogInput::Raw { path, mut parsing } => {
             let log = parsing.read(path, Templates::Learn)?;
+            read.format = Some(parsing.format.clone());
+            read.detected = log.detected.clone();
+            first_unfit = log.first_unfit.clone();
             read.lines = Some(log.report);
             read.without_session = log.without_session;
             let sessions: Vec<Vec<String>> = log
@@ -126,6 +134,15 @@ pub fn train_logs(
     read.events = sessions.iter().map(Vec::len).sum();
     if read.events == 0 {
         let detail = match &read.lines {
+            // Most lines did not fit the header: the format is what is wrong.
+            Some(r) if r.skipped() * 2 > r.lines => format!(
+                "{} of {} lines did not fit the header format '{}' (the first, line {}: {:?}): give --format, e.g. --format '<Date> <Time> <Level> [<Thread>] <Content>', or --format '<Content>' for the whole line",
+                r.skipped(),
+                r.lines,
+                read.format.as_deref().unwrap_or(""),
+                first_unfit.as_ref().map_or(0, |u| u.0),
+                first_unfit.as_ref().map_or("", |u| u.1.as_str()),
+            ),
             Some(r) => format!(
                 "{} sessions from {} lines ({} skipped, {} matched no session rule: check --session-regex or use --window-lines)",
                 read.sessions,

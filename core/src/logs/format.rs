@@ -3,8 +3,9 @@
 //! A format names the fields in angle brackets, `<Date> <Time> <Level> <Component>:
 //! <Content>`, as logparser's `generate_logformat_regex` reads it: each field matches as
 //! little as it can (`.*?`), a run of spaces matches any white space, and the text between
-//! fields is a regular expression (so `\[<Pid>\]` and `(\[<Pid>\])?` work). `<Content>` is
-//! the part that templates are mined from.
+//! fields is a regular expression (so `\[<Pid>\]` and `(\[<Pid>\])?` work; a plain
+//! `[<Thread>]` means literal brackets, as a user writes it). `<Content>` is the part that
+//! templates are mined from.
 
 use std::fmt;
 
@@ -51,6 +52,9 @@ impl LogFormat {
             format: format.to_string(),
             message,
         };
+        let source = format;
+        let bracketed = literal_brackets(format);
+        let format = bracketed.as_str();
         let mut pattern = String::from("^");
         let mut program = Some(Vec::new());
         let mut fields = Vec::new();
@@ -90,7 +94,7 @@ impl LogFormat {
             .ok_or_else(|| err("it has no <Content> field".into()))?;
         if fields.len() == 1 && format == "<Content>" {
             return Ok(LogFormat {
-                source: format.to_string(),
+                source: source.to_string(),
                 fields,
                 groups: vec![0],
                 content,
@@ -109,7 +113,7 @@ impl LogFormat {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(LogFormat {
-            source: format.to_string(),
+            source: source.to_string(),
             fields,
             groups,
             content,
@@ -185,6 +189,35 @@ impl LogFormat {
                 .collect(),
         )
     }
+}
+
+/// `[<Field>]` as the user means it: literal brackets around a field (`\[<Field>\]` in
+/// the regex text), where a regex would read a character class. Escaped brackets and
+/// brackets around anything else stay as they are.
+fn literal_brackets(format: &str) -> String {
+    let mut out = String::with_capacity(format.len() + 8);
+    let mut rest = format;
+    while let Some(i) = rest.find("[<") {
+        let escaped = rest[..i].ends_with('\\');
+        let after = &rest[i + 2..];
+        let field = after
+            .find(">]")
+            .map(|j| &after[..j])
+            .filter(|name| !escaped && is_field_name(name));
+        match field {
+            Some(name) => {
+                out.push_str(&rest[..i]);
+                out.push_str(&format!("\\[<{name}>\\]"));
+                rest = &after[name.len() + 2..];
+            }
+            None => {
+                out.push_str(&rest[..i + 1]);
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Matches `program[pc..]` against `line[pos..]` to the end of the line, as a backtracking
@@ -337,6 +370,34 @@ fn is_field_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn brackets_around_a_field_are_literal_as_a_user_writes_them() {
+        let plain = LogFormat::new("<Date> <Time> <Level> [<Thread>] <Content>").unwrap();
+        let escaped = LogFormat::new(r"<Date> <Time> <Level> \[<Thread>\] <Content>").unwrap();
+        let line = "2024-03-01 10:11:12,345 INFO [pool-1 thread-3] slow call";
+        let want = vec![
+            "2024-03-01",
+            "10:11:12,345",
+            "INFO",
+            "pool-1 thread-3",
+            "slow call",
+        ];
+        assert_eq!(plain.split(line), Some(want.clone()));
+        assert_eq!(escaped.split(line), Some(want));
+        assert_eq!(plain.as_str(), "<Date> <Time> <Level> [<Thread>] <Content>");
+        // A pid in brackets right after a field, and an optional group, as loghub writes them.
+        let syslog =
+            LogFormat::new("<Month> <Day> <Time> <Host> <Component>[<Pid>]: <Content>").unwrap();
+        assert_eq!(
+            syslog
+                .split("Jun 14 15:16:01 combo sshd[19939]: check pass")
+                .map(|f| f[5]),
+            Some("19939")
+        );
+        let optional = LogFormat::new(r"<Host> <Component>(\[<Pid>\])?: <Content>").unwrap();
+        assert_eq!(optional.split("h su: x").map(|f| f[2].len()), Some(0));
+    }
 
     #[test]
     fn splits_the_generators_lines() {

@@ -3,6 +3,7 @@
 //! - [`read`]: reads a log file line by line; lines that are not UTF-8, empty or too long
 //!   are counted, never fatal;
 //! - [`format`]: splits a line's header (`<Date> <Time> <Level> <Component>: <Content>`);
+//!   [`detect`] finds it on a file's first lines (`auto`);
 //! - [`drain`]: the Drain template miner (He et al., ICWS 2017) as logparser implements
 //!   it, incremental, able to match without learning, serialisable;
 //! - [`sessions`]: groups parsed lines into sessions (by id, line windows or time windows)
@@ -14,6 +15,7 @@
 //!   (event counts; the longest gap of each transition; how common each whole path is).
 
 pub mod counts;
+pub mod detect;
 pub mod drain;
 pub mod format;
 pub mod paths;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::detect::{self, Detected};
 use super::sessions::{Event, time_ms};
 use super::{Drain, Error, LineReport, LogFormat, LogReader, Session, SessionRule, Skip};
 
@@ -40,6 +41,19 @@ pub struct ParsedLog {
     pub unmatched_text: HashMap<u64, String>,
     /// The earliest and the latest line time (unix ms), where lines carry one.
     pub span_ms: Option<(i64, i64)>,
+    /// The format found on the first lines, when the format was `auto`.
+    pub detected: Option<Detected>,
+    /// The first line that did not fit the format (its number and first 100 characters).
+    pub first_unfit: Option<(u64, String)>,
+}
+
+/// Where a line's time comes from.
+#[derive(Debug, Clone, Copy)]
+enum TimeSource {
+    Field(usize),
+    /// `<Date> <Time>` read together.
+    DateTime(usize, usize),
+    None,
 }
 
 /// Unmatched lines whose text is kept.
@@ -64,7 +78,7 @@ pub enum Templates {
 
 impl LogParsing {
     /// Checks the format and the named fields.
-    fn checked(&self) -> Result<(LogFormat, Option<usize>, Option<usize>), Error> {
+    fn checked(&self) -> Result<(LogFormat, Option<usize>, TimeSource), Error> {
         let format = LogFormat::new(&self.format)?;
         for name in [&self.group_field, &self.time_field].into_iter().flatten() {
             if format.field_index(name).is_none() {
@@ -77,7 +91,16 @@ impl LogParsing {
         let group = field(&format, &self.group_field, &["Host", "Node", "Component"]);
         // Only a full timestamp is guessed: split `<Date> <Time>` fields (HDFS's `081109
         // 203615`) would read as unix seconds; name one with `--time-field` if it is whole.
-        let time = field(&format, &self.time_field, &["Timestamp"]);
+        let time = match field(&format, &self.time_field, &["Timestamp"]) {
+            Some(t) => TimeSource::Field(t),
+            None if self.time_field.is_none() => {
+                match (format.field_index("Date"), format.field_index("Time")) {
+                    (Some(d), Some(t)) => TimeSource::DateTime(d, t),
+                    _ => TimeSource::None,
+                }
+            }
+            None => TimeSource::None,
+        };
         Ok((format, group, time))
     }
 
@@ -85,7 +108,12 @@ impl LogParsing {
     /// (training); with [`Templates::Match`] lines only match the templates it has (`None`
     /// where none does).
     pub fn read(&mut self, path: &Path, templates: Templates) -> Result<ParsedLog, Error> {
+        // `auto` becomes the format found on the file's first lines, and stays (a model
+        // keeps it, so detection parses new logs the same way).
+        let (format, detected) = detect::resolve(&self.format, path, self.max_line_bytes)?;
+        self.format = format;
         let (format, group, time) = self.checked()?;
+        let mut first_unfit = None;
         let mut sessions = self.rule.start()?;
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
         let mut unmatched = 0;
@@ -93,6 +121,9 @@ impl LogParsing {
         let mut span_ms = None;
         while let Some((n, line)) = reader.next_line()? {
             let Some(fields) = format.split(line) else {
+                if first_unfit.is_none() {
+                    first_unfit = Some((n, line.chars().take(100).collect()));
+                }
                 reader.report.skip(n, Skip::NoHeader);
                 continue;
             };
@@ -108,7 +139,11 @@ impl LogParsing {
                     unmatched_text.insert(n, content.to_string());
                 }
             }
-            let t = time.and_then(|t| time_ms(fields[t]));
+            let t = match time {
+                TimeSource::Field(t) => time_ms(fields[t]),
+                TimeSource::DateTime(d, t) => time_ms(&format!("{} {}", fields[d], fields[t])),
+                TimeSource::None => None,
+            };
             if let Some(t) = t {
                 span_ms = Some(span_ms.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
             }
@@ -133,6 +168,8 @@ impl LogParsing {
             unmatched,
             unmatched_text,
             span_ms,
+            detected,
+            first_unfit,
         })
     }
 }

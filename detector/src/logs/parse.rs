@@ -29,7 +29,10 @@ pub struct ParseJob {
 #[derive(Debug, Clone, Serialize)]
 pub struct ParseSummary {
     pub input: PathBuf,
+    /// The header format used (the one found, for `auto`).
     pub format: String,
+    /// For `auto`: the share of the sampled first lines the format found fits.
+    pub detected: Option<f64>,
     pub config: DrainConfig,
     pub report: LineReport,
     pub lines_parsed: u64,
@@ -49,7 +52,9 @@ pub struct ParseSummary {
 /// line's template text is known only at the end (as logparser writes it).
 pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
     let started = Instant::now();
-    let format = LogFormat::new(&args.format)?;
+    let (format_text, detected) =
+        vigil_core::logs::detect::resolve(&args.format, &args.input, args.max_line_bytes)?;
+    let format = LogFormat::new(&format_text)?;
     let mut drain = Drain::new(args.drain.clone())?;
     let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
     let mut ids = Vec::new();
@@ -106,7 +111,8 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
     let total_seconds = started.elapsed().as_secs_f64();
     let summary = ParseSummary {
         input: args.input.clone(),
-        format: args.format.clone(),
+        format: format_text,
+        detected: detected.map(|d| d.fitted as f64 / d.sampled.max(1) as f64),
         config: drain.config().clone(),
         lines_parsed: ids.len() as u64,
         templates: templates.len(),
@@ -122,13 +128,18 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
 /// The summary line `detector parse` prints.
 pub fn describe(s: &ParseSummary, out: &Path) -> String {
     format!(
-        "detector: {} lines, {} parsed into {} templates in {:.2} s ({:.0} lines/s; {:.2} s with the outputs); {} → {}",
+        "detector: {} lines, {} parsed into {} templates in {:.2} s ({:.0} lines/s; {:.2} s with the outputs); format '{}'{}; {} → {}",
         s.report.lines,
         s.lines_parsed,
         s.templates,
         s.parse_seconds,
         s.lines_per_second,
         s.total_seconds,
+        s.format,
+        s.detected.map_or(String::new(), |share| format!(
+            " (found on the first lines: fits {:.0} % of them)",
+            100.0 * share
+        )),
         s.report.describe(&s.input),
         out.display()
     )

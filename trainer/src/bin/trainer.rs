@@ -218,6 +218,15 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
             h.seconds,
             a.model.display()
         );
+        if let Some(format) = &read.format {
+            let how = read.detected.as_ref().map_or(String::new(), |d| {
+                format!(
+                    ", found on the first lines: it fits {} of {}",
+                    d.fitted, d.sampled
+                )
+            });
+            println!("trainer: header format '{format}'{how}");
+        }
     }
     Ok(())
 }

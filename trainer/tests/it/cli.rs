@@ -95,3 +95,71 @@ fn bad_inputs_get_clear_errors() {
         .code(2)
         .stderr(contains("--model-kind"));
 }
+
+/// A service log of the common `<date> <time> <LEVEL> [<thread>] <message>` shape, sessions
+/// by a regex of the user's.
+fn service_log(path: &std::path::Path) {
+    let mut text = String::new();
+    for i in 0..400 {
+        let (s, step) = (i / 4, i % 4);
+        let message = match step {
+            0 => format!("open sess-{s:05}"),
+            1 => format!("auth sess-{s:05} ok"),
+            2 => format!("query sess-{s:05} took {} ms", 3 + i % 50),
+            _ => format!("close sess-{s:05}"),
+        };
+        let level = if step == 1 { "DEBUG" } else { "INFO" };
+        text += &format!(
+            "2026-03-01 10:{:02}:{:02},{:03} {level} [worker-{}] {message}\n",
+            i / 60,
+            i % 60,
+            i * 7 % 1000,
+            1 + i % 3
+        );
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn any_common_log_header_is_found_and_a_wrong_format_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    service_log(&log);
+    let model = dir.path().join("m");
+    trainer()
+        .args(["logs", "--epochs", "2", "--session-regex", "sess-[0-9]+", "-i"])
+        .arg(&log)
+        .arg("-m")
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(contains("deeplog on 100 sessions"))
+        .stdout(contains(
+            "header format '<Date> <Time> <Level> [<Thread>] <Content>', found on the first lines: it fits 400 of 400",
+        ));
+    // The format is kept with the model, and Date + Time gave the lines their times.
+    let parsing = std::fs::read_to_string(model.join("parsing.json")).unwrap();
+    assert!(
+        parsing.contains("<Date> <Time> <Level> [<Thread>] <Content>"),
+        "{parsing}"
+    );
+    assert!(model.join("timing.json").exists());
+    // The generator's format on this log: the reason is the format, with an example line.
+    trainer()
+        .args(["logs", "--epochs", "2", "--session-regex", "sess-[0-9]+"])
+        .args([
+            "--format",
+            "<Timestamp> <Host> <Level> <Component>: <Content>",
+            "-i",
+        ])
+        .arg(&log)
+        .arg("-m")
+        .arg(dir.path().join("m2"))
+        .assert()
+        .code(2)
+        .stderr(contains("400 of 400 lines did not fit the header format"))
+        .stderr(contains(
+            "line 1: \"2026-03-01 10:00:00,000 INFO [worker-1] open sess-00000\"",
+        ))
+        .stderr(contains("give --format"));
+}
