@@ -167,7 +167,8 @@ fn simple_methods(
     train: &[Vec<String>],
     test: &[&vigil_core::logs::sessions::LabelledSequence],
 ) -> (Vec<SimpleScores>, f64) {
-    let cut = train.len() - train.len() / 10;
+    // At least one session held out when there are two or more.
+    let cut = train.len() - (train.len() / 10).max(usize::from(train.len() >= 2));
     let fit = CountIndex::new(train[..cut].iter().map(Vec::as_slice));
     let threshold = train[cut..]
         .iter()

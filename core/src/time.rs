@@ -105,13 +105,13 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// Reads a timestamp as RFC 3339, `YYYY-MM-DD HH:MM:SS` (or with a `T`; a fraction after
-/// a dot or a comma; taken as UTC) or unix seconds.
 /// The UTC hour of day (0-23) of unix time `epoch_secs`.
 pub fn hour_of_day(epoch_secs: i64) -> usize {
     epoch_secs.rem_euclid(86_400) as usize / 3_600
 }
 
+/// Reads a timestamp as RFC 3339, `YYYY-MM-DD HH:MM:SS` (or with a `T`; a fraction after
+/// a dot or a comma; taken as UTC) or unix seconds.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, Error> {
     let s = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {

@@ -382,9 +382,9 @@ impl Planner<'_> {
                 format!("{service} overloaded (cascade root)"),
             ),
             IncidentKind::SkippedStep => bent(format!("{service} release skips the auth step")),
-            IncidentKind::ReorderedSteps => bent(format!(
-                "{service} release touches the cache before the database"
-            )),
+            IncidentKind::ReorderedSteps => {
+                bent(format!("{service} release runs two steps out of order"))
+            }
             IncidentKind::RepeatedStep => {
                 bent(format!("{service} retries database calls in a silent loop"))
             }

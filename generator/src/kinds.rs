@@ -201,7 +201,8 @@ pub enum IncidentKind {
     // vocabulary, and leave the metrics alone (so they are not in `labels.csv`).
     /// A step is skipped: requests complete without their auth line.
     SkippedStep,
-    /// Steps are reordered: the cache is touched before the database.
+    /// Steps are reordered: two adjacent steps swapped (e.g. the cache invalidated before
+    /// the database write).
     ReorderedSteps,
     /// A step is repeated: the database call loops a few times, with no error line.
     RepeatedStep,

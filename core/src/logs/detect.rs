@@ -98,7 +98,11 @@ fn plausible(field: &str, v: &str) -> bool {
         "Level" => LEVELS.iter().any(|l| l.eq_ignore_ascii_case(v)),
         "Date" => is_date(v),
         "Time" => is_time(v),
-        "Timestamp" => crate::time::parse_timestamp(v).is_ok(),
+        // A bare integer is a time only with unix seconds' 9–10 digits (not a counter).
+        "Timestamp" => {
+            let digits = v.chars().all(|c| c.is_ascii_digit());
+            (!digits || (9..=10).contains(&v.len())) && crate::time::parse_timestamp(v).is_ok()
+        }
         "Month" => MONTHS.contains(&v),
         "Day" => v.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)),
         "Pid" => !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()),

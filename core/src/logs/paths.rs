@@ -192,7 +192,8 @@ pub fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
     for i in k..=n {
         let term = (ln_c + i as f64 * lp + (n - i) as f64 * lq).exp();
         total += term;
-        if term < total * 1e-17 {
+        // Past the mode the terms only fall: stop once they no longer count (or underflow).
+        if i as f64 >= n as f64 * p && (term == 0.0 || term < total * 1e-17) {
             break;
         }
         ln_c += ((n - i) as f64 / (i + 1) as f64).ln();

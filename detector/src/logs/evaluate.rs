@@ -81,6 +81,9 @@ impl KindFound {
     }
 }
 
+/// The kinds (`cut_by_file_start`, `cut_by_file_end`) of the normal sessions a file cut.
+pub const CUT_KIND: &str = "cut_by_file";
+
 /// What the evaluation does with a judged session its labels do not name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unlisted {
@@ -114,8 +117,10 @@ pub fn evaluate(
                 kinds.entry(kind.clone()).or_default().count(j);
                 true
             }
-            Some((false, _)) => {
-                cut.count(j);
+            Some((false, kind)) => {
+                if kind.starts_with(CUT_KIND) {
+                    cut.count(j);
+                }
                 false
             }
             None if unlisted == Unlisted::Normal => {
@@ -247,5 +252,12 @@ mod tests {
         // Labels that cover every session leave the unlabelled ones out instead.
         let e = evaluate(&j, &labels, Unlisted::LeftOut);
         assert_eq!(e.sessions, 3);
+        // Normal rows count as cut by the file only with a cut kind.
+        let mut labels = labels;
+        labels.insert("b".into(), (false, "cut_by_file_end".into()));
+        labels.insert("d".into(), (false, "labelled".into()));
+        let e = evaluate(&j, &labels, Unlisted::Normal);
+        assert_eq!((e.cut.sessions, e.cut.model, e.cut.baseline), (1, 1, 0));
+        assert_eq!(e.model.fp, 1, "b, normal but flagged");
     }
 }

@@ -154,7 +154,13 @@ pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
 
 /// Each session's first burst (the position of the transition, `events.len()` for its
 /// end, and the burst), over all sessions' transitions together.
-fn session_bursts(model: &LogModel, sessions: &[Input]) -> Vec<Option<(usize, Burst)>> {
+/// Transitions a file cut hides (from the start of a session cut at its start, into the
+/// end of one cut at its end) are left out.
+fn session_bursts(
+    model: &LogModel,
+    sessions: &[Input],
+    cuts: &[Cut],
+) -> Vec<Option<(usize, Burst)>> {
     let mut occ = Vec::new();
     // Which session, and which of its transitions, each occurrence is.
     let mut owner = Vec::new();
@@ -165,7 +171,11 @@ fn session_bursts(model: &LogModel, sessions: &[Input]) -> Vec<Option<(usize, Bu
             .iter()
             .map(|e| e.as_deref().filter(|k| index.contains_key(k)))
             .collect();
+        let n = s.events.len();
         for (i, o) in occurrences(&keys, &s.times) {
+            if (i == 0 && cuts[si].start()) || (i == n && cuts[si].end()) {
+                continue;
+            }
             owner.push((si, i));
             occ.push(o);
         }
@@ -214,8 +224,12 @@ pub fn judge(
     );
     let end_class = model.network.end();
     let unseen_rank = vocab.len() + 2;
+    let cuts: Vec<Cut> = sessions
+        .iter()
+        .map(|s| cut_by_file(model, s, span))
+        .collect();
     let bursts = if model.config.path_bursts {
-        session_bursts(model, sessions)
+        session_bursts(model, sessions, &cuts)
     } else {
         vec![None; sessions.len()]
     };
@@ -224,7 +238,8 @@ pub fn judge(
         .zip(&classes)
         .zip(&v)
         .zip(&bursts)
-        .map(|(((s, c), v), burst)| {
+        .zip(&cuts)
+        .map(|((((s, c), v), burst), &cut)| {
             // With the end learnt, the last verdict is the session's end.
             let c: Vec<Option<u16>> = c
                 .iter()
@@ -232,7 +247,6 @@ pub fn judge(
                 .chain(end.then_some(Some(end_class)))
                 .collect();
             let ranks: Vec<usize> = v.iter().map(|e| e.rank.unwrap_or(unseen_rank)).collect();
-            let cut = cut_by_file(model, s, span);
             let n = s.events.len();
             // What a cut hides: the start and the verdicts whose history it shortened, or
             // the end. A template never seen is abnormal wherever it is.
@@ -240,6 +254,9 @@ pub fn judge(
                 c[i].is_some()
                     && ((cut.start() && i < model.config.history) || (cut.end() && i == n))
             };
+            // A cut start hides only the transition from the start; later ones are seen.
+            let novel_hidden =
+                |i: usize| c[i].is_some() && ((cut.start() && i == 0) || (cut.end() && i == n));
             // A transition training never saw (from the start at 0, into the end at n).
             let novel = |i: usize| {
                 let prev = if i == 0 { Some(None) } else { c[i - 1].map(Some) };
@@ -250,7 +267,8 @@ pub fn judge(
             };
             let novel = |i: usize| model.config.novel_transitions && novel(i);
             let abnormal = |i: usize| {
-                (ranks[i] > g || v[i].probability < floor || novel(i)) && !hidden(i)
+                ((ranks[i] > g || v[i].probability < floor) && !hidden(i))
+                    || (novel(i) && !novel_hidden(i))
             };
             let verdict = (0..ranks.len()).find(|&i| abnormal(i));
             let stall = model.timing.stall(&s.events, &s.times);
@@ -275,7 +293,7 @@ pub fn judge(
                 }
             };
             let stalled_first = stall.filter(|st| verdict.is_none_or(|i| st.at < i));
-            // A burst flags the whole session (its first event) when nothing else does.
+            // A burst flags the session (at the step that burst) when nothing else does.
             let first = first.or(burst.map(|(at, _)| at.min(n.saturating_sub(1))));
             let reason = match first {
                 None => String::new(),

@@ -311,9 +311,13 @@ impl HostLogger {
             }
             IncidentKind::ReorderedSteps => steps.swap(n - 3, n - 2),
             IncidentKind::RepeatedStep => {
-                let again = steps[n - 2].clone();
+                // The database call where the flow has one, else the step before the end.
+                let at = (0..n - 1)
+                    .find(|&i| steps[i].1.starts_with("db "))
+                    .unwrap_or(n - 2);
+                let again = steps[at].clone();
                 for _ in 0..self.rng.random_range(2..=4) {
-                    steps.insert(n - 2, again.clone());
+                    steps.insert(at, again.clone());
                 }
             }
             IncidentKind::CutSession => steps.truncate(self.rng.random_range(1..n - 1)),
