@@ -93,8 +93,6 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
         &train,
         &|k| texts.get(k).cloned(),
         config,
-        None,
-        Default::default(),
         Default::default(),
         &mut (),
     )

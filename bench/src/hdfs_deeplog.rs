@@ -200,8 +200,6 @@ pub fn run_hdfs_deeplog(
             &train,
             &|_| None,
             config,
-            None,
-            Default::default(),
             Default::default(),
             &mut (),
         )

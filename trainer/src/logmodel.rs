@@ -8,17 +8,30 @@ use vigil_core::logs::timing::Timing;
 use vigil_model::deeplog::DeepLogConfig;
 use vigil_model::logmodel::{KeySessions, LogModel, Transitions, vocab_of};
 
-/// Trains DeepLog on normal `sessions` and returns the model (not yet saved), with the
-/// sessions' `timing` and transition `rates` where their lines had times.
+/// What a log model keeps beside the network that only a raw log gives: how it was
+/// parsed, and the sessions' timing and transition rates where lines had times. Empty
+/// for a sequence file.
+#[derive(Debug, Clone, Default)]
+pub struct RawLogFacts {
+    pub parsing: Option<serde_json::Value>,
+    pub timing: Timing,
+    pub rates: Rates,
+}
+
+/// Trains DeepLog on normal `sessions` and returns the model (not yet saved), with what
+/// the raw log gave (`facts`).
 pub fn train_log_model(
     sessions: &KeySessions,
     templates: &dyn Fn(&str) -> Option<String>,
     config: &DeepLogConfig,
-    parsing: Option<serde_json::Value>,
-    timing: Timing,
-    rates: Rates,
+    facts: RawLogFacts,
     progress: &mut dyn Progress,
 ) -> Result<LogModel, Error> {
+    let RawLogFacts {
+        parsing,
+        timing,
+        rates,
+    } = facts;
     config.check()?;
     let vocab = vocab_of(sessions, templates);
     if vocab.is_empty() {

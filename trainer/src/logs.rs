@@ -16,7 +16,7 @@ use vigil_model::dir::check_writable;
 use vigil_model::logmodel::LogModel;
 
 use crate::Error;
-use crate::logmodel::train_log_model;
+use crate::logmodel::{RawLogFacts, train_log_model};
 use crate::training::Progress;
 
 /// What to learn from.
@@ -164,9 +164,11 @@ pub fn train_logs(
         &sessions,
         &|k| texts.get(k).cloned(),
         &job.config,
-        parsing,
-        timing,
-        rates,
+        RawLogFacts {
+            parsing,
+            timing,
+            rates,
+        },
         progress,
     )?;
     model.save(job.model_dir, job.force)?;
