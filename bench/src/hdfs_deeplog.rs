@@ -161,7 +161,8 @@ fn count_detector(train_folds: &[&[Vec<String>]]) -> (CountIndex, f64) {
 }
 
 /// Runs the protocol on `dir` (`hdfs_train`, `hdfs_test_abnormal`); writes
-/// `hdfs-deeplog.json` and `hdfs-deeplog.txt` into `out`.
+/// `hdfs-deeplog.json`, `hdfs-deeplog.txt` and `false_alarms.csv` (the held-out normal
+/// sessions DeepLog flagged, with its reasons) into `out`.
 pub fn run_hdfs_deeplog(
     dir: &Path,
     out: &Path,
@@ -190,6 +191,7 @@ pub fn run_hdfs_deeplog(
         Pooled::new("Vigil baseline: unseen template or transition"),
     ];
     let (mut top_g, mut thresholds, mut seconds) = (Vec::new(), Vec::new(), 0.0);
+    let mut false_alarms = String::from("fold,session,events,reason\n");
     for k in 0..FOLDS {
         let test = fold_of(k);
         let train_folds: Vec<&[Vec<String>]> =
@@ -210,6 +212,16 @@ pub fn run_hdfs_deeplog(
         seconds += began.elapsed().as_secs_f64();
         top_g.push(used_top_g(&model, None));
         let held = judge(&model, &inputs(test, "normal-"), None, None);
+        // The held-out normal sessions DeepLog flagged, for a person to read.
+        for (j, s) in held.iter().zip(test).filter(|(j, _)| j.anomalous) {
+            false_alarms.push_str(&format!(
+                "{},{},\"{}\",\"{}\"\n",
+                k + 1,
+                j.session,
+                s.join(" "),
+                j.reason.replace('"', "\"\"")
+            ));
+        }
         let bad = judge(&model, &abnormal_inputs, None, None);
         let flags = |j: &[vigil_detector::logs::Judged],
                      f: fn(&vigil_detector::logs::Judged) -> bool| {
@@ -250,6 +262,7 @@ pub fn run_hdfs_deeplog(
     })?;
     crate::write_json(&out.join("hdfs-deeplog.json"), &report)?;
     crate::write_text(&out.join("hdfs-deeplog.txt"), &render(&report))?;
+    crate::write_text(&out.join("false_alarms.csv"), &false_alarms)?;
     Ok(report)
 }
 

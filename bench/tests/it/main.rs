@@ -298,6 +298,17 @@ fn hdfs_deeplog_pools_five_folds_for_deeplog_and_the_simple_methods() {
             .unwrap_or_else(|| panic!("{name} missing: {r}"))
             .clone()
     };
+    // DeepLog's false alarms, one row each, as many as its pooled false positives.
+    let alarms = fs::read_to_string(out.join("false_alarms.csv")).unwrap();
+    assert!(
+        alarms.starts_with("fold,session,events,reason\n"),
+        "{alarms}"
+    );
+    assert_eq!(
+        alarms.lines().count() as u64 - 1,
+        method("Vigil DeepLog")["flagged_normal"].as_u64().unwrap(),
+        "{alarms}"
+    );
     for m in r["methods"].as_array().unwrap() {
         // Every anomalous session judged once per fold, every normal one once.
         assert_eq!(m["anomalous_judged"], 5 * 60, "{m}");
