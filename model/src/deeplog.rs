@@ -42,8 +42,9 @@ pub struct DeepLogConfig {
     /// an end (a truncated request, a job that never finished) is abnormal too.
     pub end_of_session: bool,
     /// An event whose transition from the one before (or from the start, or into the end)
-    /// never occurred in training is abnormal whatever the network's rank for it: the
-    /// softmax leaves a never-seen continuation about as likely as a rare, seen one.
+    /// never occurred in training is abnormal whatever the network's rank for it, unless
+    /// the network gave it 1 % or more: the softmax leaves a never-seen continuation about
+    /// as likely as a rare, seen one.
     pub novel_transitions: bool,
     /// A session with a step (a transition) that training saw, rarely, but that came in
     /// a burst (within an hour, far beyond its training share and more than training ever

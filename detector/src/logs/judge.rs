@@ -67,6 +67,9 @@ pub struct Judged {
     pub cut: Cut,
 }
 
+/// A transition never seen is abnormal only where the network gave it less than this.
+pub const NOVEL_MAX_PROBABILITY: f32 = 0.01;
+
 /// Which ends of a session the file may have cut.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -265,7 +268,10 @@ pub fn judge(
                     _ => false,
                 }
             };
-            let novel = |i: usize| model.config.novel_transitions && novel(i);
+            // …unless the network, reading the longer history, found it likely.
+            let novel = |i: usize| {
+                model.config.novel_transitions && v[i].probability < NOVEL_MAX_PROBABILITY && novel(i)
+            };
             let abnormal = |i: usize| {
                 ((ranks[i] > g || v[i].probability < floor) && !hidden(i))
                     || (novel(i) && !novel_hidden(i))
