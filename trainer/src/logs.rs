@@ -56,6 +56,8 @@ pub struct LogsRead {
     /// Raw logs: the header format used, and how it was found when it was `auto`.
     pub format: Option<String>,
     pub detected: Option<Detected>,
+    /// Raw logs: the first line that did not fit the format (number, first 100 characters).
+    pub first_unfit: Option<(u64, String)>,
 }
 
 /// Trains on `job.input` and writes `job.model_dir`.
@@ -69,15 +71,12 @@ pub fn train_logs(
     let input_path = match &job.input {
         LogInput::Raw { path, .. } | LogInput::Sequences { path, .. } => path.to_path_buf(),
     };
-    let (mut timing, mut rates) = (Timing::default(), Rates::default());
-    let mut first_unfit: Option<(u64, String)> = None;
-    let (sessions, texts, parsing): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input
-    {
+    let (sessions, texts, facts): (Vec<Vec<String>>, HashMap<String, String>, _) = match job.input {
         LogInput::Raw { path, mut parsing } => {
             let log = parsing.read(path, Templates::Learn)?;
             read.format = Some(parsing.format.clone());
             read.detected = log.detected.clone();
-            first_unfit = log.first_unfit.clone();
+            read.first_unfit = log.first_unfit.clone();
             read.lines = Some(log.report);
             read.without_session = log.without_session;
             let sessions: Vec<Vec<String>> = log
@@ -86,7 +85,7 @@ pub fn train_logs(
                 .map(|s| s.events.iter().flatten().map(|t| t.0.to_string()).collect())
                 .collect();
             // Learning templates matches every line, so events and times align.
-            timing = Timing::learn(
+            let timing = Timing::learn(
                 sessions
                     .iter()
                     .zip(&log.sessions)
@@ -102,7 +101,7 @@ pub fn train_logs(
                         .map(|(_, o)| o)
                 })
                 .collect();
-            rates = Rates::learn(&occurrences);
+            let rates = Rates::learn(&occurrences);
             let texts = parsing
                 .drain
                 .templates()
@@ -112,7 +111,12 @@ pub fn train_logs(
                 .collect();
             let value = serde_json::to_value(&parsing)
                 .map_err(|e| Error::Sessions(format!("cannot record the parser: {e}")))?;
-            (sessions, texts, Some(value))
+            let facts = RawLogFacts {
+                parsing: Some(value),
+                timing,
+                rates,
+            };
+            (sessions, texts, facts)
         }
         LogInput::Sequences { path, templates } => {
             let all = read_sequences(path)?;
@@ -127,7 +131,7 @@ pub fn train_logs(
                 .map(read_templates)
                 .transpose()?
                 .unwrap_or_default();
-            (sessions, texts, None)
+            (sessions, texts, RawLogFacts::default())
         }
     };
     read.sessions = sessions.len();
@@ -140,8 +144,8 @@ pub fn train_logs(
                 r.skipped(),
                 r.lines,
                 read.format.as_deref().unwrap_or(""),
-                first_unfit.as_ref().map_or(0, |u| u.0),
-                first_unfit.as_ref().map_or("", |u| u.1.as_str()),
+                read.first_unfit.as_ref().map_or(0, |u| u.0),
+                read.first_unfit.as_ref().map_or("", |u| u.1.as_str()),
             ),
             Some(r) => format!(
                 "{} sessions from {} lines ({} skipped, {} matched no session rule: check --session-regex or use --window-lines)",
@@ -164,11 +168,7 @@ pub fn train_logs(
         &sessions,
         &|k| texts.get(k).cloned(),
         &job.config,
-        RawLogFacts {
-            parsing,
-            timing,
-            rates,
-        },
+        facts,
         progress,
     )?;
     model.save(job.model_dir, job.force)?;

@@ -8,7 +8,6 @@
 //! number). The candidate that fits the most lines wins (the first listed on a tie); if
 //! none fits at least `MIN_SHARE` of them, the whole line is the content (`<Content>`).
 
-use std::io::BufRead;
 use std::path::Path;
 
 use super::format::LogFormat;
@@ -178,24 +177,13 @@ pub fn resolve(
     Ok((d.format.clone(), Some(d)))
 }
 
-/// Reads lines for [`detect`] from any reader (tests, standard input).
-pub fn sample(input: impl BufRead) -> Vec<String> {
-    input
-        .lines()
-        .map_while(Result::ok)
-        .filter(|l| !l.trim().is_empty())
-        .take(SAMPLE_LINES)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn detected(text: &str) -> String {
-        let lines = sample(text.as_bytes());
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        detect(&refs).format
+        let lines: Vec<&str> = text.lines().collect();
+        detect(&lines).format
     }
 
     #[test]

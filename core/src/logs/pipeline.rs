@@ -89,8 +89,9 @@ impl LogParsing {
             }
         }
         let group = field(&format, &self.group_field, &["Host", "Node", "Component"]);
-        // Only a full timestamp is guessed: split `<Date> <Time>` fields (HDFS's `081109
-        // 203615`) would read as unix seconds; name one with `--time-field` if it is whole.
+        // A full timestamp, else `<Date> <Time>` read together (`2024-03-01 10:11:12,345`;
+        // HDFS's `081109 203615` reads as no time, never as unix seconds), unless
+        // `--time-field` names one.
         let time = match field(&format, &self.time_field, &["Timestamp"]) {
             Some(t) => TimeSource::Field(t),
             None if self.time_field.is_none() => {

@@ -159,20 +159,20 @@ pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
 /// end, and the burst), over all sessions' transitions together.
 /// Transitions a file cut hides (from the start of a session cut at its start, into the
 /// end of one cut at its end) are left out.
+/// `classes` are the sessions' events as the model's classes (`None` where unknown).
 fn session_bursts(
     model: &LogModel,
     sessions: &[Input],
+    classes: &[Vec<Option<u16>>],
     cuts: &[Cut],
 ) -> Vec<Option<(usize, Burst)>> {
     let mut occ = Vec::new();
     // Which session, and which of its transitions, each occurrence is.
     let mut owner = Vec::new();
-    let index = model.vocab.index();
     for (si, s) in sessions.iter().enumerate() {
-        let keys: Vec<Option<&str>> = s
-            .events
+        let keys: Vec<Option<&str>> = classes[si]
             .iter()
-            .map(|e| e.as_deref().filter(|k| index.contains_key(k)))
+            .map(|c| c.map(|c| model.vocab.keys[usize::from(c)].as_str()))
             .collect();
         let n = s.events.len();
         for (i, o) in occurrences(&keys, &s.times) {
@@ -232,7 +232,7 @@ pub fn judge(
         .map(|s| cut_by_file(model, s, span))
         .collect();
     let bursts = if model.config.path_bursts {
-        session_bursts(model, sessions, &cuts)
+        session_bursts(model, sessions, &classes, &cuts)
     } else {
         vec![None; sessions.len()]
     };
@@ -257,25 +257,27 @@ pub fn judge(
                 c[i].is_some()
                     && ((cut.start() && i < model.config.history) || (cut.end() && i == n))
             };
-            // A cut start hides only the transition from the start; later ones are seen.
-            let novel_hidden =
-                |i: usize| c[i].is_some() && ((cut.start() && i == 0) || (cut.end() && i == n));
-            // A transition training never saw (from the start at 0, into the end at n).
-            let novel = |i: usize| {
-                let prev = if i == 0 { Some(None) } else { c[i - 1].map(Some) };
-                match (prev, c[i]) {
-                    (Some(p), Some(e)) => !model.transitions.seen(p, e),
+            // Transition i (from the start at 0, into the end at n, learnt or not) between
+            // known events never occurred in training. A cut start hides only the
+            // transition from the start (later ones are seen), a cut end the one into it.
+            let unseen_transition = |i: usize| {
+                let from = if i == 0 { Some(None) } else { c[i - 1].map(Some) };
+                let to = if i == n { Some(end_class) } else { c[i] };
+                let hidden = (i == 0 && cut.start()) || (i == n && cut.end());
+                match (from, to) {
+                    (Some(from), Some(to)) => !hidden && !model.transitions.seen(from, to),
                     _ => false,
                 }
             };
-            // …unless the network, reading the longer history, found it likely.
+            // The model flags one unless the network, reading the longer history, found it
+            // likely.
             let novel = |i: usize| {
-                model.config.novel_transitions && v[i].probability < NOVEL_MAX_PROBABILITY && novel(i)
+                model.config.novel_transitions
+                    && v[i].probability < NOVEL_MAX_PROBABILITY
+                    && unseen_transition(i)
             };
-            let abnormal = |i: usize| {
-                ((ranks[i] > g || v[i].probability < floor) && !hidden(i))
-                    || (novel(i) && !novel_hidden(i))
-            };
+            let abnormal =
+                |i: usize| ((ranks[i] > g || v[i].probability < floor) && !hidden(i)) || novel(i);
             let verdict = (0..ranks.len()).find(|&i| abnormal(i));
             let stall = model.timing.stall(&s.events, &s.times);
             let first = match (verdict, stall) {
@@ -369,25 +371,10 @@ pub fn judge(
                     }
                 }
             };
-            // The baseline: a template or a transition (from the start, or into the end)
-            // never seen in training.
-            // Transitions a cut hides are not judged either.
-            let mut prev: Option<u16> = None;
-            let mut baseline_anomalous = false;
-            for (i, e) in c.iter().take(s.events.len()).enumerate() {
-                match e {
-                    None => baseline_anomalous = true,
-                    Some(e) => {
-                        baseline_anomalous |=
-                            !(model.transitions.seen(prev, *e) || (i == 0 && cut.start()));
-                        prev = Some(*e);
-                    }
-                }
-            }
-            if !baseline_anomalous && !cut.end() {
-                // From the last event (or, for an empty session, the start) into the end.
-                baseline_anomalous = !model.transitions.seen(prev, end_class);
-            }
+            // The rules beside the model: a template never seen; that, or a transition
+            // never seen (a cut's hidden ones left out).
+            let new_event = c.iter().take(n).any(Option::is_none);
+            let baseline_anomalous = new_event || (0..=n).any(unseen_transition);
             Judged {
                 session: s.key.clone(),
                 anomalous: first.is_some(),
@@ -398,7 +385,7 @@ pub fn judge(
                     .and_then(|i| s.lines.get(i.min(s.lines.len().saturating_sub(1))).copied()),
                 reason,
                 baseline_anomalous,
-                new_event: c.iter().take(n).any(Option::is_none),
+                new_event,
                 cut,
             }
         })

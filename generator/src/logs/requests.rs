@@ -232,6 +232,12 @@ impl HostLogger {
         let naturally_stale = hit && r.flow >= 1.0 - STALE_SHARE;
         let stale =
             naturally_stale || (hit && fault.is_some_and(|i| i.kind == IncidentKind::UnusualPath));
+        let db_query = || {
+            (
+                Level::Info,
+                format!("db query {table} took {}ms", latency / 2 + 1),
+            )
+        };
         let mut steps: Vec<(Level, String)> = if r.flow < 0.02 {
             vec![
                 (Level::Warn, format!("auth failed user={user}")),
@@ -257,10 +263,7 @@ impl HostLogger {
             vec![
                 (Level::Info, format!("auth ok user={user}")),
                 (Level::Info, format!("cache miss {table}")),
-                (
-                    Level::Info,
-                    format!("db query {table} took {}ms", latency / 2 + 1),
-                ),
+                db_query(),
                 (Level::Info, format!("completed 200 in {latency}ms")),
             ]
         } else if stale {
@@ -268,10 +271,7 @@ impl HostLogger {
             vec![
                 (Level::Info, format!("auth ok user={user}")),
                 (Level::Info, format!("cache stale {table}, revalidating")),
-                (
-                    Level::Info,
-                    format!("db query {table} took {}ms", latency / 2 + 1),
-                ),
+                db_query(),
                 (Level::Info, format!("cache refreshed {table}")),
                 (Level::Info, format!("completed 200 in {}ms", latency + 5)),
             ]
