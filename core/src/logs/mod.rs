@@ -6,6 +6,9 @@
 //!   [`detect`] finds it on a file's first lines (`auto`);
 //! - [`drain`]: the Drain template miner (He et al., ICWS 2017) as logparser implements
 //!   it, incremental, able to match without learning, serialisable;
+//! - [`miner`]: Vigil's miner, the default: built-in masks and loghub's template rules,
+//!   Drain's tree merging piece by piece, clusters split where Drain merged constants,
+//!   learnt from a whole file and then only matched;
 //! - [`sessions`]: groups parsed lines into sessions (by id, line windows or time windows)
 //!   and reads pre-parsed sequence files;
 //! - [`templates`]: reads a pre-parsed log's templates file (`EventId,EventTemplate`);
@@ -18,6 +21,7 @@ pub mod counts;
 pub mod detect;
 pub mod drain;
 pub mod format;
+pub mod miner;
 pub mod paths;
 pub mod pipeline;
 pub mod read;
@@ -27,6 +31,7 @@ pub mod timing;
 
 pub use drain::{Drain, DrainConfig, Template, TemplateId};
 pub use format::LogFormat;
+pub use miner::{MinedTemplate, Miner, MinerConfig};
 pub use read::{LineReport, LogReader, Skip};
 pub use sessions::{Session, SessionRule, Sessionizer};
 

@@ -43,7 +43,7 @@ use super::{Error, is_space};
 pub const WILDCARD: &str = "<*>";
 
 /// What a mask's match becomes with [`Masked::Neutral`]. Shown as `<*>`.
-const MASKED: &str = "<#>";
+pub(crate) const MASKED: &str = "<#>";
 
 /// How masked positions count in the similarity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -54,6 +54,21 @@ pub enum Masked {
     Neutral,
     /// As the `<*>` of a merged position: never equal (logparser's Drain.py).
     Parameter,
+    /// Masks write `<*>` (or the line arrives masked), and a position where template
+    /// and line both hold `<*>` is neutral, whether it was masked or merged.
+    Wildcard,
+}
+
+/// What a position where a line and its template differ becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Merge {
+    /// `<*>` (Drain).
+    #[default]
+    Token,
+    /// Only the parts that differ, between punctuation both share: `rhost=1.2.3.4` and
+    /// `rhost=host-7` give `rhost=<*>`, `(web-1)` and `(db)` give `(<*>)`.
+    Pieces,
 }
 
 /// Masks for logs in general, applied in this order: block, request and job ids, UUIDs,
@@ -92,6 +107,9 @@ pub struct DrainConfig {
     /// `<*>` branch.
     #[serde(default)]
     pub route_masked_by_text: bool,
+    /// What differing positions become.
+    #[serde(default)]
+    pub merge: Merge,
 }
 
 impl Default for DrainConfig {
@@ -105,6 +123,7 @@ impl Default for DrainConfig {
             masks: DEFAULT_MASKS.iter().map(|m| m.to_string()).collect(),
             masked: Masked::Neutral,
             route_masked_by_text: false,
+            merge: Merge::Token,
         }
     }
 }
@@ -186,6 +205,10 @@ pub struct Template {
 impl Template {
     pub fn token_count(&self) -> usize {
         self.tokens.len()
+    }
+
+    pub fn tokens(&self) -> &[String] {
+        &self.tokens
     }
 
     /// Lines added to it by [`Drain::add`].
@@ -303,11 +326,15 @@ impl Drain {
         let tokens = tokens(&masked);
         match self.search(&tokens) {
             Some(id) => {
+                let merge = self.tree.config.merge;
                 let template = &mut self.tree.templates[id as usize];
                 template.count += 1;
                 for (t, token) in template.tokens.iter_mut().zip(&tokens) {
                     if t != token && t != WILDCARD {
-                        WILDCARD.clone_into(t);
+                        *t = match merge {
+                            Merge::Token => WILDCARD.to_string(),
+                            Merge::Pieces => merge_pieces(t, token),
+                        };
                     }
                 }
                 TemplateId(id)
@@ -335,7 +362,7 @@ impl Drain {
     fn masked(&self) -> &'static str {
         match self.tree.config.masked {
             Masked::Neutral => MASKED,
-            Masked::Parameter => WILDCARD,
+            Masked::Parameter | Masked::Wildcard => WILDCARD,
         }
     }
 
@@ -369,15 +396,16 @@ impl Drain {
     fn best(&self, candidates: &[u32], tokens: &[&str]) -> Option<u32> {
         let mut best = None;
         let (mut best_sim, mut best_params) = (-1.0, -1);
-        let neutral_masks = self.tree.config.masked == Masked::Neutral;
+        let neutral_masks = self.tree.config.masked != Masked::Parameter;
+        let masked = self.masked();
         for &id in candidates {
             let template = &self.tree.templates[id as usize].tokens;
             let (mut same, mut params, mut neutral) = (0usize, 0i64, 0usize);
             for (t, token) in template.iter().zip(tokens) {
-                if t == WILDCARD {
-                    params += 1;
-                } else if neutral_masks && t == MASKED && *token == MASKED {
+                if neutral_masks && t == masked && *token == masked {
                     neutral += 1;
+                } else if t == WILDCARD {
+                    params += 1;
                 } else if t == token {
                     same += 1;
                 }
@@ -446,6 +474,58 @@ impl Drain {
         self.tree.nodes.push(Node::default());
         (self.tree.nodes.len() - 1) as u32
     }
+}
+
+/// Punctuation that keeps its place when two tokens merge piece by piece.
+fn piece_delimiter(c: char) -> bool {
+    ",!;:=|\"'[](){}.-+@#$%&/".contains(c)
+}
+
+/// A token's pieces: the runs between delimiters and each delimiter on its own, in order
+/// (Python's `re.split` with the delimiter class captured: a text piece at both ends and
+/// between any two delimiters, maybe empty).
+fn pieces(token: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in token.char_indices() {
+        if piece_delimiter(c) {
+            out.push(&token[start..i]);
+            out.push(&token[i..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&token[start..]);
+    out
+}
+
+/// Two differing tokens merged by [`Merge::Pieces`]: with the same punctuation in the same
+/// places, each differing piece becomes `<*>`; otherwise what both begin and end with
+/// stays around one `<*>`.
+pub fn merge_pieces(a: &str, b: &str) -> String {
+    if a == b || a == WILDCARD {
+        return a.to_string();
+    }
+    let (pa, pb) = (pieces(a), pieces(b));
+    if pa.len() == pb.len() && pa.iter().zip(&pb).skip(1).step_by(2).all(|(x, y)| x == y) {
+        return pa
+            .iter()
+            .zip(&pb)
+            .map(|(x, y)| if x == y { *x } else { WILDCARD })
+            .collect();
+    }
+    let n = pa.len().min(pb.len());
+    let head = pa.iter().zip(&pb).take_while(|(x, y)| x == y).count();
+    let tail = pa
+        .iter()
+        .rev()
+        .zip(pb.iter().rev())
+        .take(n - head)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut out: String = pa[..head].concat();
+    out.push_str(WILDCARD);
+    out.push_str(&pa[pa.len() - tail..].concat());
+    out
 }
 
 /// Tokens as Python's `str.split()` makes them.

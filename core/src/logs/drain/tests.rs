@@ -8,6 +8,7 @@ fn drain(depth: usize, st: f64, masks: &[&str]) -> Drain {
         masks: masks.iter().map(|m| m.to_string()).collect(),
         masked: Masked::Neutral,
         route_masked_by_text: false,
+        merge: Merge::Token,
     })
     .unwrap()
 }
