@@ -12,7 +12,7 @@ use crate::Error;
 
 pub const FORMAT: &str = "vigil-model";
 /// Bumped whenever a file's meaning changes; older directories must be retrained.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What a model directory is for: the detector refuses a directory of the other task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

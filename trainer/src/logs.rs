@@ -79,35 +79,40 @@ pub fn train_logs(
             read.first_unfit = log.first_unfit.clone();
             read.lines = Some(log.report);
             read.without_session = log.without_session;
-            let sessions: Vec<Vec<String>> = log
+            // Learning matches every training line; should one match nothing, it drops
+            // out of its session with its time, so events and times stay aligned.
+            let (sessions, times): (Vec<Vec<String>>, Vec<Vec<Option<i64>>>) = log
                 .sessions
                 .iter()
-                .map(|s| s.events.iter().flatten().map(|t| t.0.to_string()).collect())
-                .collect();
-            // Learning templates matches every line, so events and times align.
+                .map(|s| {
+                    s.events
+                        .iter()
+                        .zip(s.times.iter().copied().chain(std::iter::repeat(None)))
+                        .filter_map(|(e, t)| Some((e.as_ref()?.0.to_string(), t)))
+                        .unzip()
+                })
+                .unzip();
             let timing = Timing::learn(
                 sessions
                     .iter()
-                    .zip(&log.sessions)
-                    .map(|(keys, s)| (keys.as_slice(), s.times.as_slice())),
+                    .zip(&times)
+                    .map(|(keys, t)| (keys.as_slice(), t.as_slice())),
             );
             let occurrences: Vec<_> = sessions
                 .iter()
-                .zip(&log.sessions)
-                .flat_map(|(keys, s)| {
+                .zip(&times)
+                .flat_map(|(keys, t)| {
                     let keys: Vec<Option<&str>> = keys.iter().map(|k| Some(k.as_str())).collect();
-                    paths::occurrences(&keys, &s.times)
-                        .into_iter()
-                        .map(|(_, o)| o)
+                    paths::occurrences(&keys, t).into_iter().map(|(_, o)| o)
                 })
                 .collect();
             let rates = Rates::learn(&occurrences);
             let texts = parsing
-                .drain
+                .miner
                 .templates()
                 .iter()
                 .enumerate()
-                .map(|(i, t)| (i.to_string(), t.text()))
+                .map(|(i, t)| (i.to_string(), t.text().to_string()))
                 .collect();
             let value = serde_json::to_value(&parsing)
                 .map_err(|e| Error::Sessions(format!("cannot record the parser: {e}")))?;

@@ -246,7 +246,11 @@ impl Accuracy {
 }
 
 fn f1(p: f64, r: f64) -> f64 {
-    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
 }
 
 /// The measures of `parsed` against `truth`, row by row; rows whose truth is `None` are
@@ -314,13 +318,16 @@ pub struct SystemResult {
     pub skipped: u64,
 }
 
-/// Each line's template text by one parser: `None` for a line that did not split (its
-/// number is its group).
-fn parse_system(
-    log: &Path,
-    system: &System,
-    parser: Parser,
-) -> Result<(Vec<(u64, String)>, usize, LineReport), CoreError> {
+/// What one parser made of one system's log.
+struct Parsed {
+    /// Each parsed line's number and template text.
+    lines: Vec<(u64, String)>,
+    templates: usize,
+    report: LineReport,
+}
+
+/// Each parsed line's template text by one parser.
+fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, CoreError> {
     let format = LogFormat::new(system.format)?;
     let open = || LogReader::open(log, DEFAULT_MAX_LINE_BYTES);
     match parser {
@@ -335,15 +342,18 @@ fn parse_system(
             let mut reader = open()?;
             let mut parsed = Vec::new();
             reader.for_each_record(&format, |n, fields| {
-                let text = miner
-                    .matching(fields[format.content_index()])
-                    .map_or_else(|| format!("(unmatched line {n})"), |t| {
-                        miner.template(t).text().to_string()
-                    });
+                let text = miner.matching(fields[format.content_index()]).map_or_else(
+                    || format!("(unmatched line {n})"),
+                    |t| miner.template(t).text().to_string(),
+                );
                 parsed.push((n, text));
                 Ok(())
             })?;
-            Ok((parsed, miner.templates().len(), reader.report))
+            Ok(Parsed {
+                lines: parsed,
+                templates: miner.templates().len(),
+                report: reader.report,
+            })
         }
         Parser::DrainPy => {
             let mut drain = Drain::new(system.config().as_logparser())?;
@@ -358,7 +368,11 @@ fn parse_system(
                 .into_iter()
                 .map(|(n, id)| (n, texts[id.index()].clone()))
                 .collect();
-            Ok((parsed, drain.templates().len(), reader.report))
+            Ok(Parsed {
+                lines: parsed,
+                templates: drain.templates().len(),
+                report: reader.report,
+            })
         }
     }
 }
@@ -375,7 +389,11 @@ pub fn evaluate_parser(
     let (truth, _) = read_truth(&truth_path)?;
 
     let started = Instant::now();
-    let (parsed, templates, report) = parse_system(&log, system, parser)?;
+    let Parsed {
+        lines: parsed,
+        templates,
+        report,
+    } = parse_system(&log, system, parser)?;
     let seconds = started.elapsed().as_secs_f64();
 
     let lines = report.lines as usize;
@@ -408,10 +426,9 @@ pub fn evaluate_parser(
 pub fn evaluate_system(dir: &Path, system: &System) -> Result<SystemResult, CoreError> {
     let (vigil, lines, skipped) = evaluate_parser(dir, system, Parser::Vigil)?;
     let (drain_py, _, _) = evaluate_parser(dir, system, Parser::DrainPy)?;
-    let truth_path = dir.join(system.name).join(format!(
-        "{}_2k.log_structured_corrected.csv",
-        system.name
-    ));
+    let truth_path = dir
+        .join(system.name)
+        .join(format!("{}_2k.log_structured_corrected.csv", system.name));
     let (_, templates_truth) = read_truth(&truth_path)?;
     Ok(SystemResult {
         system: system.name.to_string(),
@@ -494,7 +511,11 @@ mod tests {
 
     #[test]
     fn the_measures_follow_loghub_2() {
-        let t = |v: &[&str]| v.iter().map(|s| (!s.is_empty()).then(|| s.to_string())).collect::<Vec<_>>();
+        let t = |v: &[&str]| {
+            v.iter()
+                .map(|s| (!s.is_empty()).then(|| s.to_string()))
+                .collect::<Vec<_>>()
+        };
         let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let truth = t(&["A <*>", "A <*>", "B", "B", "C", ""]);
         // A is grouped and written right; B is split; C shares its text with a line

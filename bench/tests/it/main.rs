@@ -225,8 +225,15 @@ fn loghub_scores_hdfs_and_bgl() {
         .arg(dir.path())
         .assert()
         .success()
-        .stdout(contains("HDFS           2000  0.9975"))
-        .stdout(contains("BGL            2000  0.9625"));
+        // Vigil's miner, then Drain.py's GA and PA.
+        .stdout(contains(
+            "HDFS             2000         14 |     0.998 0.998",
+        ))
+        .stdout(contains("|        0.998 0.625"))
+        .stdout(contains(
+            "BGL              2000        120 |     0.987 0.976",
+        ))
+        .stdout(contains("|        0.963 0.344"));
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("loghub.json")).unwrap()).unwrap();
     assert_eq!(report["systems"].as_array().unwrap().len(), 2);

@@ -1,6 +1,6 @@
 //! Raw log → sessions of templates, the way a log model reads its training data and,
-//! later, new data: the header format, the template miner (learning while training,
-//! matching only afterwards, so new logs are parsed as the model's were) and the session
+//! later, new data: the header format, the template miner (learnt from the whole training
+//! file, then only matched, so training and new logs are parsed alike) and the session
 //! rule, kept together and saved with the model.
 
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::detect::{self, Detected};
 use super::sessions::{Event, time_ms};
-use super::{Drain, Error, LineReport, LogFormat, LogReader, Session, SessionRule, Skip};
+use super::{Error, LineReport, LogFormat, LogReader, Miner, Session, SessionRule, Skip};
 
 /// How a log becomes sessions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct LogParsing {
     pub time_field: Option<String>,
     pub max_line_bytes: usize,
     /// The miner, with every template learnt in training.
-    pub drain: Drain,
+    pub miner: Miner,
 }
 
 /// A log read into sessions.
@@ -70,7 +70,8 @@ fn field(format: &LogFormat, wanted: &Option<String>, guesses: &[&str]) -> Optio
 /// Whether reading a log may add templates to the miner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Templates {
-    /// Training: new lines become or widen templates.
+    /// Training: the miner learns from the whole file first (forgetting what it knew),
+    /// then every line is matched as in detection.
     Learn,
     /// Detection: lines only match the templates learnt in training.
     Match,
@@ -105,15 +106,24 @@ impl LogParsing {
         Ok((format, group, time))
     }
 
-    /// Reads `path` into sessions. With [`Templates::Learn`] the miner learns new templates
-    /// (training); with [`Templates::Match`] lines only match the templates it has (`None`
-    /// where none does).
+    /// Reads `path` into sessions. With [`Templates::Learn`] the miner learns the file's
+    /// templates first (training; two more passes over it); with [`Templates::Match`]
+    /// lines only match the templates it has (`None` where none does).
     pub fn read(&mut self, path: &Path, templates: Templates) -> Result<ParsedLog, Error> {
         // `auto` becomes the format found on the file's first lines, and stays (a model
         // keeps it, so detection parses new logs the same way).
         let (format, detected) = detect::resolve(&self.format, path, self.max_line_bytes)?;
         self.format = format;
         let (format, group, time) = self.checked()?;
+        if templates == Templates::Learn {
+            let max = self.max_line_bytes;
+            self.miner.learn(|feed| {
+                LogReader::open(path, max)?.for_each_record(&format, |_, fields| {
+                    feed(fields[format.content_index()]);
+                    Ok(())
+                })
+            })?;
+        }
         let mut first_unfit = None;
         let mut sessions = self.rule.start()?;
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
@@ -129,11 +139,7 @@ impl LogParsing {
                 continue;
             };
             let content = fields[format.content_index()];
-            let template = if templates == Templates::Learn {
-                Some(self.drain.add(content))
-            } else {
-                self.drain.matching(content)
-            };
+            let template = self.miner.matching(content);
             if template.is_none() {
                 unmatched += 1;
                 if unmatched_text.len() < MAX_UNMATCHED_TEXTS {
@@ -178,7 +184,7 @@ impl LogParsing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::DrainConfig;
+    use crate::logs::MinerConfig;
 
     fn parsing() -> LogParsing {
         LogParsing {
@@ -187,7 +193,7 @@ mod tests {
             group_field: None,
             time_field: None,
             max_line_bytes: 1000,
-            drain: Drain::new(DrainConfig::default()).unwrap(),
+            miner: Miner::new(MinerConfig::default()).unwrap(),
         }
     }
 
@@ -217,7 +223,7 @@ mod tests {
             2,
             "the header-less and the empty line"
         );
-        let templates = p.drain.templates().len();
+        let templates = p.miner.templates().len();
 
         let test = dir.path().join("test.log");
         std::fs::write(
@@ -228,7 +234,7 @@ mod tests {
         .unwrap();
         let log = p.read(&test, Templates::Match).unwrap();
         assert_eq!(
-            p.drain.templates().len(),
+            p.miner.templates().len(),
             templates,
             "matching learnt nothing"
         );

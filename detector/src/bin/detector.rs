@@ -229,7 +229,7 @@ fn parse(a: ParseArgs) -> anyhow::Result<()> {
     let job = ParseJob {
         input: a.input,
         format: a.miner.format.clone(),
-        drain: a.miner.config(),
+        miner: a.miner.config(),
         max_line_bytes: a.miner.max_line_bytes,
         out: a.out,
     };

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use vigil_core::AtomicFile;
-use vigil_core::logs::{Drain, DrainConfig, LineReport, LogFormat, LogReader};
+use vigil_core::logs::{LineReport, LogFormat, LogReader, Miner, MinerConfig};
 
 use crate::Error;
 
@@ -18,7 +18,7 @@ pub struct ParseJob {
     /// The header format (logparser style).
     pub format: String,
     /// The miner's settings.
-    pub drain: DrainConfig,
+    pub miner: MinerConfig,
     /// Lines longer than this many bytes are skipped and counted.
     pub max_line_bytes: usize,
     /// Output folder: templates.csv, structured.csv, parse.json.
@@ -33,7 +33,7 @@ pub struct ParseSummary {
     pub format: String,
     /// For `auto`: the share of the sampled first lines the format found fits.
     pub detected: Option<f64>,
-    pub config: DrainConfig,
+    pub config: MinerConfig,
     pub report: LineReport,
     pub lines_parsed: u64,
     pub templates: usize,
@@ -48,18 +48,25 @@ pub struct ParseSummary {
 /// `structured.csv` (each kept line's number, fields and final template) and
 /// `parse.json` into `args.out`.
 ///
-/// Two passes over the file: templates keep generalising until the last line, so each
-/// line's template text is known only at the end (as logparser writes it).
+/// Four passes over the file: two for the miner to learn ([`Miner::learn`]), one to
+/// match each line, one to write `structured.csv`.
 pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
     let started = Instant::now();
     let (format_text, detected) =
         vigil_core::logs::detect::resolve(&args.format, &args.input, args.max_line_bytes)?;
     let format = LogFormat::new(&format_text)?;
-    let mut drain = Drain::new(args.drain.clone())?;
-    let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
+    let mut miner = Miner::new(args.miner.clone())?;
+    let open = || LogReader::open(&args.input, args.max_line_bytes);
+    miner.learn(|feed| {
+        open()?.for_each_record(&format, |_, fields| {
+            feed(fields[format.content_index()]);
+            Ok(())
+        })
+    })?;
+    let mut reader = open()?;
     let mut ids = Vec::new();
     reader.for_each_record(&format, |_, fields| {
-        ids.push(drain.add(fields[format.content_index()]));
+        ids.push(miner.matching(fields[format.content_index()]));
         Ok(())
     })?;
     let parse_seconds = started.elapsed().as_secs_f64();
@@ -69,12 +76,12 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
         path: args.out.clone(),
         source,
     })?;
-    let templates: Vec<String> = drain.templates().iter().map(|t| t.text()).collect();
+    let templates = miner.templates();
     let path = args.out.join("templates.csv");
     write_csv(&path, |w| {
         w.write_record(["id", "template", "count"])?;
-        for (i, (text, t)) in templates.iter().zip(drain.templates()).enumerate() {
-            w.write_record([&i.to_string(), text, &t.count().to_string()])?;
+        for (i, t) in templates.iter().enumerate() {
+            w.write_record([&i.to_string(), t.text(), &t.count().to_string()])?;
         }
         Ok(())
     })?;
@@ -98,8 +105,16 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
             for f in fields {
                 w.write_field(f)?;
             }
-            w.write_field(id.to_string())?;
-            w.write_field(&templates[id.index()])?;
+            match id {
+                Some(id) => {
+                    w.write_field(id.to_string())?;
+                    w.write_field(templates[id.index()].text())?;
+                }
+                None => {
+                    w.write_field("")?;
+                    w.write_field("")?;
+                }
+            }
             w.write_record(None::<&[u8]>)?;
         }
         if ids.next().is_some() {
@@ -113,7 +128,7 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
         input: args.input.clone(),
         format: format_text,
         detected: detected.map(|d| d.fitted as f64 / d.sampled.max(1) as f64),
-        config: drain.config().clone(),
+        config: miner.config().clone(),
         lines_parsed: ids.len() as u64,
         templates: templates.len(),
         lines_per_second: report.lines as f64 / parse_seconds.max(1e-9),

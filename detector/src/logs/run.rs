@@ -101,13 +101,13 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
             lines = Some(log.report);
             let texts = log.unmatched_text;
             let known = model.vocab.index();
-            let drain = &parsing.drain;
+            let miner = &parsing.miner;
             // What a reason quotes for an event the model does not know: the line no
             // template matched, or the template no training session contained.
             let unknown_text = |s: &vigil_core::logs::Session, i: usize| match s.events[i] {
                 None => texts.get(&s.lines[i]).cloned(),
                 Some(t) if !known.contains_key(t.0.to_string().as_str()) => {
-                    Some(drain.template(t).text())
+                    Some(miner.template(t).text().to_string())
                 }
                 Some(_) => None,
             };

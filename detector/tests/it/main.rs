@@ -498,7 +498,7 @@ fn bad_inputs(dir: &Path, test: &Path, model: &Path) {
     let manifest = fs::read_to_string(other.join("manifest.json")).unwrap();
     fs::write(
         other.join("manifest.json"),
-        manifest.replace("\"format_version\": 2", "\"format_version\": 1"),
+        manifest.replace("\"format_version\": 3", "\"format_version\": 1"),
     )
     .unwrap();
     fails(

@@ -134,7 +134,7 @@ fn damaged_directories_are_refused_with_the_reason() {
     let m = fs::read_to_string(d.join("manifest.json")).unwrap();
     fs::write(
         d.join("manifest.json"),
-        m.replace("\"format_version\": 2", "\"format_version\": 0"),
+        m.replace("\"format_version\": 3", "\"format_version\": 0"),
     )
     .unwrap();
     let e = error(&d);

@@ -7,7 +7,7 @@
 //!    ([`Masked::Wildcard`]); for each merged position the miner notes the values lines
 //!    held there;
 //! 2. a merged position whose values were at most `split_values` plain words (no `<*>`, no
-//!    path: `GET`/`POST`, `Resumed`/`Paused`/`Started`, `HTTPS`/`SOCKS5`) is a constant
+//!    `/`, no leading digit: `GET`/`POST`, `Resumed`/`Paused`/`Started`, `HTTPS`/`SOCKS5`) is a constant
 //!    Drain merged too eagerly: the cluster splits into one template per value. Each line
 //!    is matched again and each template's tokens are merged from its own lines;
 //! 3. template texts are written by the same rules, and templates whose texts are equal
@@ -49,12 +49,18 @@ pub struct MinerConfig {
 /// (3 to 6 give the same average within 0.001) and checked on 4 others.
 pub const SPLIT_VALUES: usize = 4;
 
+/// The similarity a line needs to join a cluster, chosen on the same 12 systems (0.4 to
+/// 0.7 lie within 0.005 of each other there).
+pub const SIMILARITY: f64 = 0.6;
+
 impl Default for MinerConfig {
-    /// Depth 4, similarity 0.5, no masks of the user's, the rules, [`SPLIT_VALUES`].
+    /// Depth 4, similarity [`SIMILARITY`], no masks of the user's, the rules,
+    /// [`SPLIT_VALUES`].
     fn default() -> Self {
         MinerConfig {
             drain: DrainConfig {
                 masks: Vec::new(),
+                similarity: SIMILARITY,
                 ..DrainConfig::default()
             },
             rules: true,
@@ -122,7 +128,7 @@ struct Cluster {
 struct Values {
     /// Distinct values, up to one more than `split_values`.
     distinct: Vec<String>,
-    /// Some value is not a plain word (holds `<*>` or `/`).
+    /// Some value is not a [`plain_word`].
     unfit: bool,
 }
 
@@ -176,7 +182,11 @@ impl TryFrom<Saved> for Miner {
             if let Some(p) = c.split.iter().find(|&&p| p as usize >= len) {
                 return bad(format!("cluster {i} splits at {p} of {len} tokens"));
             }
-            if let Some(t) = c.templates.values().find(|t| t.index() >= s.templates.len()) {
+            if let Some(t) = c
+                .templates
+                .values()
+                .find(|t| t.index() >= s.templates.len())
+            {
                 return bad(format!(
                     "cluster {i} points to template {t} of {}",
                     s.templates.len()
@@ -307,7 +317,7 @@ impl Miner {
             if v.unfit {
                 continue;
             }
-            if token.contains(WILDCARD) || token.contains('/') {
+            if !plain_word(token) {
                 v.unfit = true;
                 v.distinct.clear();
             } else if v.distinct.len() < cap && !v.distinct.iter().any(|d| d == token) {
@@ -414,6 +424,13 @@ impl Miner {
     }
 }
 
+/// A value a constant could be: no `<*>`, no `/`, not a number with a unit (`3ms`).
+fn plain_word(token: &str) -> bool {
+    !token.contains(WILDCARD)
+        && !token.contains('/')
+        && !token.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// `key=<*>`, `key:<*>`: a variable's value by construction.
 fn keyed(token: &str) -> bool {
     let Some(at) = token.find(['=', ':']) else {
@@ -421,7 +438,9 @@ fn keyed(token: &str) -> bool {
     };
     let key = &token[..at];
     !key.is_empty()
-        && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
         && token[at + 1..].starts_with(WILDCARD)
 }
 

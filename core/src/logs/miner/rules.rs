@@ -6,7 +6,8 @@
 //!    hexadecimal numbers, sizes in bytes (`1190 bytes (1.16 KB)`), clock times standing
 //!    alone (`00:01`), bounded durations (`<1 sec`), the target of an HTTP request line
 //!    (`"GET /v2/servers HTTP/1.1"` → `"GET <*>"`), words with a long digit run
-//!    (`application_1445144423722_0020`) and negative numbers;
+//!    (`application_1445144423722_0020`), negative numbers and numbers with a unit of
+//!    time, size, rate or frequency (`18ms`, `4GB`);
 //! 2. the template rules of Khan et al. (ICSE 2022) that loghub's corrected templates
 //!    follow, applied to the line itself ([`template_rules`]): paths, booleans and the
 //!    user strings `null`/`root`/`admin`, digit runs, tokens holding a variable, and
@@ -70,8 +71,10 @@ fn quote(c: Option<char>) -> bool {
 fn has_hex_letter(s: &str) -> bool {
     s.bytes().any(|b| matches!(b, b'a'..=b'f' | b'A'..=b'F'))
 }
-fn digit_and_hex_letter(s: &str) -> bool {
-    s.bytes().any(|b| b.is_ascii_digit()) && has_hex_letter(s)
+/// A hexadecimal id: a digit and a letter, or 8 characters or more (`abdbebbb`, an id
+/// that happens to hold no digit).
+fn hex_id(s: &str) -> bool {
+    s.len() >= 8 || (s.bytes().any(|b| b.is_ascii_digit()) && has_hex_letter(s))
 }
 
 const MONTHS: &str = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec";
@@ -153,7 +156,13 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
             has_hex_letter,
         ),
         m(r"\b0[xX][0-9a-fA-F]+\b", anything, anything, any_text),
-        m(r"\b[0-9a-fA-F]+\b", anything, anything, digit_and_hex_letter),
+        m(r"\b[0-9a-fA-F]+\b", anything, anything, hex_id),
+        m(
+            r"\b\d+(?:\.\d+)?(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|[kKMGTP]i?B|B|[kKMG]?bps|[kMG]?Hz)\b",
+            anything,
+            anything,
+            any_text,
+        ),
     ]
 });
 
@@ -269,7 +278,9 @@ mod tests {
             "connection from <*> (a.b.example) at <*>"
         );
         assert_eq!(
-            preprocess("proxy.cse.cuhk.edu.hk:5070 close, 1190 bytes (1.16 KB) sent, lifetime 00:01"),
+            preprocess(
+                "proxy.cse.cuhk.edu.hk:5070 close, 1190 bytes (1.16 KB) sent, lifetime 00:01"
+            ),
             "<*> close, <*> sent, lifetime <*>"
         );
         assert_eq!(
@@ -281,7 +292,9 @@ mod tests {
             r#"<*> "GET <*>" status: <*>"#
         );
         assert_eq!(
-            preprocess("[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] IPV6 Addr: fe80:0:0:0:c6b3:1ff:fecd:467f"),
+            preprocess(
+                "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] IPV6 Addr: fe80:0:0:0:c6b3:1ff:fecd:467f"
+            ),
             "[instance: <*>] IPV6 Addr: <*>"
         );
         assert_eq!(
@@ -289,14 +302,31 @@ mod tests {
             "lease for [<*>] vCores:<*> flags=<*>"
         );
         // Words with a digit or two stay: they are names, not values.
-        assert_eq!(preprocess("via interface eth1 ssh2 x86"), "via interface eth1 ssh2 x86");
+        assert_eq!(
+            preprocess("via interface eth1 ssh2 x86"),
+            "via interface eth1 ssh2 x86"
+        );
+        // Ids without a digit, numbers with a unit.
+        assert_eq!(
+            preprocess("req-abdbebbb took 18ms, wrote 4GB at 3.5Mbps"),
+            "req-<*> took <*>, wrote <*> at <*>"
+        );
     }
 
     #[test]
     fn template_rules_follow_loghubs_corrections() {
-        assert_eq!(template_rules("uid=0  euid=500 tty=NODEVssh"), "uid=<*> euid=<*> tty=NODEVssh");
-        assert_eq!(template_rules("open /var/log/messages as root: true"), "open <*> as <*>: <*>");
-        assert_eq!(template_rules("node-129 blk_<*> core.<*>.<*>"), "node-<*> <*> core.<*>");
+        assert_eq!(
+            template_rules("uid=0  euid=500 tty=NODEVssh"),
+            "uid=<*> euid=<*> tty=NODEVssh"
+        );
+        assert_eq!(
+            template_rules("open /var/log/messages as root: true"),
+            "open <*> as <*>: <*>"
+        );
+        assert_eq!(
+            template_rules("node-129 blk_<*> core.<*>.<*>"),
+            "node-<*> <*> core.<*>"
+        );
         assert_eq!(template_rules("<*><*> took <*>.<*>s"), "<*> took <*>");
         assert_eq!(template_rules("a//b /a/ /a/b/c"), "a//b /a/ <*>");
     }

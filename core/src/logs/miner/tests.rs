@@ -21,44 +21,66 @@ fn constants_drain_merged_split_again() {
     let mut lines = Vec::new();
     for i in 0..30 {
         let state = ["Resumed", "Paused", "Started"][i % 3];
-        lines.push(format!("[instance: {i:08x}-fe1a-409b-b8cc-1e88b294cd1d] VM {state} (Lifecycle Event)"));
+        lines.push(format!(
+            "[instance: {i:08x}-fe1a-409b-b8cc-1e88b294cd1d] VM {state} (Lifecycle Event)"
+        ));
     }
     let users = ["cyrus", "news", "test", "guest", "mail", "ftp", "games"];
     for i in 0..30 {
-        lines.push(format!("session opened for user {} by (uid={i})", users[i % 7]));
+        lines.push(format!(
+            "session opened for user {} by (uid={i})",
+            users[i % 7]
+        ));
     }
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let m = learnt(&lines);
     assert_eq!(
-        text(&m, "[instance: 00000001-fe1a-409b-b8cc-1e88b294cd1d] VM Paused (Lifecycle Event)").as_deref(),
+        text(
+            &m,
+            "[instance: 00000001-fe1a-409b-b8cc-1e88b294cd1d] VM Paused (Lifecycle Event)"
+        )
+        .as_deref(),
         Some("[instance: <*>] VM Paused (Lifecycle Event)")
     );
     assert_eq!(
-        text(&m, "[instance: 00000001-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)").as_deref(),
+        text(
+            &m,
+            "[instance: 00000001-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)"
+        )
+        .as_deref(),
         Some("[instance: <*>] VM Started (Lifecycle Event)")
     );
     // A constant value training never saw is a template training never saw.
-    assert_eq!(m.matching("[instance: 0-1] VM Rebooted (Lifecycle Event)"), None);
+    assert_eq!(
+        m.matching("[instance: 0-1] VM Rebooted (Lifecycle Event)"),
+        None
+    );
     // Seven users are a variable.
     assert_eq!(
         text(&m, "session opened for user nobody by (uid=7)").as_deref(),
         Some("session opened for user <*> by (uid=<*>)")
     );
     assert_eq!(m.templates().len(), 4);
-    assert_eq!(m.templates().iter().map(MinedTemplate::count).sum::<u64>(), 60);
+    assert_eq!(
+        m.templates().iter().map(MinedTemplate::count).sum::<u64>(),
+        60
+    );
 }
 
 #[test]
 fn differing_tokens_merge_piece_by_piece() {
     let m = learnt(&[
-        "authentication failure; rhost=host-a.example user=alice",
-        "authentication failure; rhost=b.example user=bob",
-        "authentication failure; rhost=c user=carol",
-        "authentication failure; rhost=d user=dave",
-        "authentication failure; rhost=e user=eve",
+        "sshd: authentication failure; logname= rhost=host-a.example user=alice",
+        "sshd: authentication failure; logname= rhost=b.example user=bob",
+        "sshd: authentication failure; logname= rhost=c user=carol",
+        "sshd: authentication failure; logname= rhost=d user=dave",
+        "sshd: authentication failure; logname= rhost=e user=eve",
     ]);
     assert_eq!(m.templates().len(), 1);
-    assert_eq!(m.templates()[0].text(), "authentication failure; rhost=<*> user=<*>");
+    assert_eq!(
+        m.templates()[0].text(),
+        "sshd: authentication failure; logname= rhost=<*> user=<*>"
+    );
 }
 
 #[test]
@@ -72,20 +94,30 @@ fn learning_forgets_and_the_same_lines_give_the_same_miner() {
         Ok::<(), Error>(())
     })
     .unwrap();
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
     assert_eq!(b.matching("x y z"), None);
 }
 
 #[test]
 fn a_saved_miner_parses_alike_and_a_damaged_one_is_refused() {
-    let m = learnt(&["job 1 done in 3 ms", "job 2 done in 4 ms", "VM Paused", "VM Started"]);
+    let m = learnt(&[
+        "job 1 done in 3 ms",
+        "job 2 done in 4 ms",
+        "VM Paused",
+        "VM Started",
+    ]);
     let json = serde_json::to_string(&m).unwrap();
     let back: Miner = serde_json::from_str(&json).unwrap();
     for l in ["job 9 done in 1 ms", "VM Paused", "VM Halted"] {
         assert_eq!(back.matching(l), m.matching(l), "{l}");
     }
     let damaged = json.replacen("\"templates\":{", "\"templates\":{\"zz\":99,", 1);
-    let err = serde_json::from_str::<Miner>(&damaged).unwrap_err().to_string();
+    let err = serde_json::from_str::<Miner>(&damaged)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("damaged miner"), "{err}");
 }
 
