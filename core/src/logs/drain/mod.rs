@@ -323,13 +323,17 @@ impl Drain {
     /// template, or starts a new one.
     pub fn add(&mut self, content: &str) -> TemplateId {
         let masked = self.mask(content);
-        let tokens = tokens(&masked);
-        match self.search(&tokens) {
+        self.add_tokens(&tokens(&masked))
+    }
+
+    /// [`Drain::add`] for a line already masked and split into tokens.
+    pub fn add_tokens(&mut self, tokens: &[&str]) -> TemplateId {
+        match self.search(tokens) {
             Some(id) => {
                 let merge = self.tree.config.merge;
                 let template = &mut self.tree.templates[id as usize];
                 template.count += 1;
-                for (t, token) in template.tokens.iter_mut().zip(&tokens) {
+                for (t, token) in template.tokens.iter_mut().zip(tokens) {
                     if t != token && t != WILDCARD {
                         *t = match merge {
                             Merge::Token => WILDCARD.to_string(),
@@ -355,7 +359,12 @@ impl Drain {
     /// would start a new one.
     pub fn matching(&self, content: &str) -> Option<TemplateId> {
         let masked = self.mask(content);
-        self.search(&tokens(&masked)).map(TemplateId)
+        self.matching_tokens(&tokens(&masked))
+    }
+
+    /// [`Drain::matching`] for a line already masked and split into tokens.
+    pub fn matching_tokens(&self, tokens: &[&str]) -> Option<TemplateId> {
+        self.search(tokens).map(TemplateId)
     }
 
     /// What a mask's match becomes.
@@ -366,8 +375,9 @@ impl Drain {
         }
     }
 
-    /// `content` with every mask applied, in order.
-    fn mask<'a>(&self, content: &'a str) -> Cow<'a, str> {
+    /// `content` with every mask applied, in order: what [`Drain::add_tokens`] and
+    /// [`Drain::matching_tokens`] expect, split at white space.
+    pub fn mask<'a>(&self, content: &'a str) -> Cow<'a, str> {
         let mut text = Cow::Borrowed(content);
         let masked = self.masked();
         for mask in &self.masks {

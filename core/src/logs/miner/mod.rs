@@ -22,6 +22,7 @@
 
 pub mod rules;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use regex::{NoExpand, Regex};
@@ -94,6 +95,9 @@ impl MinerConfig {
         }
     }
 }
+
+/// Prepared lines kept from step 1 for step 2 (beyond this, step 2 prepares them again).
+const CACHE_BYTES: usize = 256 << 20;
 
 /// A mined template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,10 +275,31 @@ impl Miner {
     {
         let mut learning = Miner::new(self.config.clone())?;
         let mut values: Vec<Vec<Values>> = Vec::new();
-        pass(&mut |content| learning.observe(content, &mut values))?;
+        // Step 1's prepared lines, for step 2, while they fit in CACHE_BYTES.
+        let (mut cache, mut cached_bytes) = (Vec::new(), 0);
+        pass(&mut |content| {
+            let prepared = learning.observe(content, &mut values);
+            if cached_bytes <= CACHE_BYTES {
+                cached_bytes += prepared.len() + 24;
+                cache.push(prepared);
+            }
+        })?;
+        if cached_bytes > CACHE_BYTES {
+            cache = Vec::new();
+        }
         learning.choose_splits(&values);
         let mut growing = Vec::new();
-        pass(&mut |content| learning.refine(content, &mut growing))?;
+        let mut line = 0;
+        pass(&mut |content| {
+            match cache.get(line) {
+                Some(prepared) => learning.refine(prepared, &mut growing),
+                None => {
+                    let prepared = learning.prepare(content).into_owned();
+                    learning.refine(&prepared, &mut growing);
+                }
+            }
+            line += 1;
+        })?;
         learning.finish(growing);
         *self = learning;
         Ok(())
@@ -283,32 +308,37 @@ impl Miner {
     /// The template `content` matches, learning nothing; `None` where none does.
     pub fn matching(&self, content: &str) -> Option<TemplateId> {
         let prepared = self.prepare(content);
-        let cluster = self.drain.matching(&prepared)?;
-        let tokens: Vec<&str> = tokens(&prepared);
+        let tokens = tokens(&prepared);
+        let cluster = self.drain.matching_tokens(&tokens)?;
         let c = &self.clusters[cluster.index()];
         c.templates.get(&key(&c.split, &tokens)).copied()
     }
 
-    /// The text the tree sees.
-    fn prepare(&self, content: &str) -> String {
+    /// The text the tree sees: the user's masks and the rules, or Drain's masks.
+    fn prepare<'a>(&self, content: &'a str) -> Cow<'a, str> {
         if !self.config.rules {
-            return content.to_string();
+            return self.drain.mask(content);
         }
-        let mut text = content.to_string();
+        let mut text = Cow::Borrowed(content);
         for mask in &self.masks {
-            text = mask.replace_all(&text, NoExpand(WILDCARD)).into_owned();
+            if let Cow::Owned(t) = mask.replace_all(&text, NoExpand(WILDCARD)) {
+                text = Cow::Owned(t);
+            }
         }
-        rules::preprocess(&text)
+        Cow::Owned(rules::preprocess(&text))
     }
 
-    /// Step 1: clusters a line and notes its values at merged positions.
-    fn observe(&mut self, content: &str, values: &mut Vec<Vec<Values>>) {
-        let prepared = self.prepare(content);
-        let id = self.drain.add(&prepared).index();
-        if self.config.split_values == 0 {
-            return;
-        }
+
+
+    /// Step 1: clusters a line and notes its values at merged positions; returns the
+    /// prepared line.
+    fn observe(&mut self, content: &str, values: &mut Vec<Vec<Values>>) -> String {
+        let prepared = self.prepare(content).into_owned();
         let tokens = tokens(&prepared);
+        let id = self.drain.add_tokens(&tokens).index();
+        if self.config.split_values == 0 {
+            return prepared;
+        }
         if id == values.len() {
             values.push(vec![Values::default(); tokens.len()]);
         }
@@ -324,6 +354,7 @@ impl Miner {
                 v.distinct.push(token.to_string());
             }
         }
+        prepared
     }
 
     /// Between steps 1 and 2: the positions each cluster splits at.
@@ -356,15 +387,15 @@ impl Miner {
             .collect();
     }
 
-    /// Step 2: matches a line and merges it into its template (made on first sight).
-    fn refine(&mut self, content: &str, growing: &mut Vec<Growing>) {
-        let prepared = self.prepare(content);
-        let tokens = tokens(&prepared);
-        let cluster = match self.drain.matching(&prepared) {
+    /// Step 2: matches a prepared line and merges it into its template (made on first
+    /// sight).
+    fn refine(&mut self, prepared: &str, growing: &mut Vec<Growing>) {
+        let tokens = tokens(prepared);
+        let cluster = match self.drain.matching_tokens(&tokens) {
             Some(c) => c.index(),
             None => {
                 // Its cluster widened past it since it joined: it starts one of its own.
-                let c = self.drain.add(&prepared).index();
+                let c = self.drain.add_tokens(&tokens).index();
                 if c == self.clusters.len() {
                     self.clusters.push(Cluster::default());
                 }
