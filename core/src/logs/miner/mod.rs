@@ -328,8 +328,6 @@ impl Miner {
         Cow::Owned(rules::preprocess(&text))
     }
 
-
-
     /// Step 1: clusters a line and notes its values at merged positions; returns the
     /// prepared line.
     fn observe(&mut self, content: &str, values: &mut Vec<Vec<Values>>) -> String {

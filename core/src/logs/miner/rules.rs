@@ -77,8 +77,10 @@ impl Summary {
     }
 }
 
+/// A word character as the masks see it: ASCII only (Unicode classes cost milliseconds
+/// to compile, and log variables are ASCII).
 fn word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_ascii_alphanumeric() || c == '_'
 }
 fn anything(_: Option<char>) -> bool {
     true
@@ -136,13 +138,14 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         needs: |_, _| true,
     };
     let needs = |mask: Mask, needs: fn(&Summary, &str) -> bool| Mask { needs, ..mask };
-    let date =
-        format!(r"\b(?:{DAYS})\s+(?:{MONTHS})\s+\d{{1,2}}\s+\d\d:\d\d:\d\d(?:\s+\d{{4}})?\b");
+    let date = format!(
+        r"(?-u:\b)(?:{DAYS})[\t\n\x0B\x0C\r ]+(?:{MONTHS})[\t\n\x0B\x0C\r ]+[0-9]{{1,2}}[\t\n\x0B\x0C\r ]+[0-9][0-9]:[0-9][0-9]:[0-9][0-9](?:[\t\n\x0B\x0C\r ]+[0-9]{{4}})?(?-u:\b)"
+    );
     vec![
         needs(m(&date, anything, anything, any_text), |s, _| s.colons >= 2),
         needs(
             m(
-                r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
+                r"(?-u:\b)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?-u:\b)",
                 anything,
                 anything,
                 any_text,
@@ -152,7 +155,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         // host:port, also host/address:port (`msra-sa-41/10.190.173.170:9000`).
         needs(
             m(
-                r"[a-zA-Z]\w*(?:[.-]\w+)+(?:/[\d.]+)?:\d+\b",
+                r"[a-zA-Z][0-9A-Za-z_]*(?:[.-][0-9A-Za-z_]+)+(?:/[[0-9].]+)?:[0-9]+(?-u:\b)",
                 no_word_dot_dash,
                 anything,
                 any_text,
@@ -161,7 +164,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         ),
         needs(
             m(
-                r"\b\d[\d,]*\s+bytes(?:\s+\(\d+(?:\.\d+)?\s*[KMGT]?B\))?",
+                r"(?-u:\b)[0-9][[0-9],]*[\t\n\x0B\x0C\r ]+bytes(?:[\t\n\x0B\x0C\r ]+\([0-9]+(?:\.[0-9]+)?[\t\n\x0B\x0C\r ]*[KMGT]?B\))?",
                 anything,
                 no_word,
                 any_text,
@@ -170,7 +173,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         ),
         needs(
             m(
-                r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?",
+                r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?",
                 space_or_end,
                 space_or_end,
                 any_text,
@@ -179,7 +182,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         ),
         needs(
             m(
-                r"[<>]=?\s?\d+(?:\.\d+)?\s?(?:ns|us|ms|s|sec|secs|min)\b",
+                r"[<>]=?[\t\n\x0B\x0C\r ]?[0-9]+(?:\.[0-9]+)?[\t\n\x0B\x0C\r ]?(?:ns|us|ms|s|sec|secs|min)(?-u:\b)",
                 no_word_angle,
                 anything,
                 any_text,
@@ -190,7 +193,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
             keep_first_word: true,
             needs: |_, t| t.contains("HTTP/"),
             ..m(
-                r"(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S+ HTTP/\d(?:\.\d)?",
+                r"(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) [^\t\n\x0B\x0C\r ]+ HTTP/[0-9](?:\.[0-9])?",
                 quote,
                 quote,
                 any_text,
@@ -198,18 +201,23 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         },
         // DIGIT_WORD: by hand on word runs where the summary allows it.
         m(
-            r"\w*[A-Za-z_]\d{4,}\w*|\b\d{4,}[A-Za-z_]\w*",
+            r"[0-9A-Za-z_]*[A-Za-z_][0-9]{4,}[0-9A-Za-z_]*|(?-u:\b)[0-9]{4,}[A-Za-z_][0-9A-Za-z_]*",
             anything,
             anything,
             any_text,
         ),
         needs(
-            m(r"-\d+(?:\.\d+)?\b", no_word_dash, anything, any_text),
+            m(
+                r"-[0-9]+(?:\.[0-9]+)?(?-u:\b)",
+                no_word_dash,
+                anything,
+                any_text,
+            ),
             |s, _| s.dashes >= 1 && s.digits >= 1,
         ),
         needs(
             m(
-                r"(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?",
+                r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?::[0-9]+)?",
                 no_word_dot,
                 no_word_dot,
                 any_text,
@@ -226,11 +234,16 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
             |s, _| s.colons >= 3,
         ),
         // HEX_WORDS: these two by hand on word runs.
-        m(r"\b0[xX][0-9a-fA-F]+\b", anything, anything, any_text),
-        m(r"\b[0-9a-fA-F]+\b", anything, anything, hex_id),
+        m(
+            r"(?-u:\b)0[xX][0-9a-fA-F]+(?-u:\b)",
+            anything,
+            anything,
+            any_text,
+        ),
+        m(r"(?-u:\b)[0-9a-fA-F]+(?-u:\b)", anything, anything, hex_id),
         needs(
             m(
-                r"\b\d+(?:\.\d+)?(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|[kKMGTP]i?B|B|[kKMG]?bps|[kMG]?Hz)\b",
+                r"(?-u:\b)[0-9]+(?:\.[0-9]+)?(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|[kKMGTP]i?B|B|[kKMG]?bps|[kMG]?Hz)(?-u:\b)",
                 anything,
                 anything,
                 any_text,
@@ -308,7 +321,7 @@ fn preprocess_by_regex(content: &str) -> String {
 }
 
 fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    word(c)
 }
 
 /// `text` with each maximal run of word characters that `mask` accepts made `<*>`.
@@ -437,7 +450,9 @@ fn single_spaced(text: &str) -> Cow<'_, str> {
         && b.first().is_none_or(|&c| c != b' ')
         && b.last().is_none_or(|&c| c != b' ')
         && !b.windows(2).any(|w| w == b"  ")
-        && !b.iter().any(|&c| c != b' ' && c.is_ascii_whitespace() || c == 0x0b);
+        && !b
+            .iter()
+            .any(|&c| c != b' ' && c.is_ascii_whitespace() || c == 0x0b);
     if plain {
         return Cow::Borrowed(text);
     }
@@ -543,10 +558,41 @@ mod tests {
             }
         }
         let pieces = [
-            "0x1F", "abdbebbb", "ab12", "12ab", "app_12345", "12345x", "-7", "x-7", "1.2.3.4",
-            "1.2.3.4:80", "a-b:80", "fe80::1", "fe80:0:0:1", "12:30", "<1 sec", ">5ms", "3ms",
-            "4GB", "bytes", "12 bytes", "\"GET /a HTTP/1.1\"", "Sun Jul 3 23:59:59 2005", ":",
-            "-", ".", "<*>", "/a/b", "true", "é1234x", "_", " ", "  ", "=", "(", ")",
+            "0x1F",
+            "abdbebbb",
+            "ab12",
+            "12ab",
+            "app_12345",
+            "12345x",
+            "-7",
+            "x-7",
+            "1.2.3.4",
+            "1.2.3.4:80",
+            "a-b:80",
+            "fe80::1",
+            "fe80:0:0:1",
+            "12:30",
+            "<1 sec",
+            ">5ms",
+            "3ms",
+            "4GB",
+            "bytes",
+            "12 bytes",
+            "\"GET /a HTTP/1.1\"",
+            "Sun Jul 3 23:59:59 2005",
+            ":",
+            "-",
+            ".",
+            "<*>",
+            "/a/b",
+            "true",
+            "é1234x",
+            "_",
+            " ",
+            "  ",
+            "=",
+            "(",
+            ")",
         ];
         let mut state = 0x2545_f491_u32;
         for _ in 0..20_000 {
