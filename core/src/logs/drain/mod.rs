@@ -349,7 +349,7 @@ impl Drain {
                     tokens: tokens.iter().map(|t| t.to_string()).collect(),
                     count: 1,
                 });
-                self.insert(&tokens, id);
+                self.insert(tokens, id);
                 TemplateId(id)
             }
         }
