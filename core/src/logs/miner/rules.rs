@@ -16,7 +16,7 @@
 //! The same rules then write every template's text, so templates read as loghub's do.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
@@ -24,7 +24,9 @@ use super::WILDCARD;
 
 /// A mask and what decides whether a match counts.
 struct Mask {
-    regex: Regex,
+    pattern: String,
+    /// Compiled on first use: most runs need few of the masks.
+    regex: OnceLock<Regex>,
     /// Whether the character before the match (`None` at the start) allows it.
     after: fn(Option<char>) -> bool,
     /// Whether the character after the match (`None` at the end) allows it.
@@ -130,7 +132,8 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
              after: fn(Option<char>) -> bool,
              before: fn(Option<char>) -> bool,
              accept: fn(&str) -> bool| Mask {
-        regex: Regex::new(pattern).expect("a valid built-in mask"),
+        pattern: pattern.to_string(),
+        regex: OnceLock::new(),
         after,
         before,
         accept,
@@ -257,7 +260,10 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
 fn apply<'a>(mask: &Mask, text: Cow<'a, str>) -> Cow<'a, str> {
     let mut out = String::new();
     let mut last = 0;
-    for m in mask.regex.find_iter(&text) {
+    let regex = mask
+        .regex
+        .get_or_init(|| Regex::new(&mask.pattern).expect("a valid built-in mask"));
+    for m in regex.find_iter(&text) {
         let before = text[..m.start()].chars().next_back();
         let after = text[m.end()..].chars().next();
         if (mask.after)(before) && (mask.before)(after) && (mask.accept)(m.as_str()) {

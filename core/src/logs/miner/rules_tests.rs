@@ -131,3 +131,10 @@ fn template_rules_follow_loghubs_corrections() {
     assert_eq!(template_rules("<*><*> took <*>.<*>s"), "<*> took <*>");
     assert_eq!(template_rules("a//b /a/ /a/b/c"), "a//b /a/ <*>");
 }
+
+#[test]
+fn every_mask_compiles() {
+    for m in MASKS.iter() {
+        Regex::new(&m.pattern).unwrap();
+    }
+}
