@@ -115,15 +115,19 @@ impl LogParsing {
         let (format, detected) = detect::resolve(&self.format, path, self.max_line_bytes)?;
         self.format = format;
         let (format, group, time) = self.checked()?;
-        if templates == Templates::Learn {
+        // Training: each fitting line's template, as learning assigned it.
+        let learnt = if templates == Templates::Learn {
             let max = self.max_line_bytes;
-            self.miner.learn(|feed| {
+            Some(self.miner.learn(|feed| {
                 LogReader::open(path, max)?.for_each_record(&format, |_, fields| {
                     feed(fields[format.content_index()]);
                     Ok(())
                 })
-            })?;
-        }
+            })?)
+        } else {
+            None
+        };
+        let mut fitting = 0;
         let mut first_unfit = None;
         let mut sessions = self.rule.start()?;
         let mut reader = LogReader::open(path, self.max_line_bytes)?;
@@ -139,7 +143,11 @@ impl LogParsing {
                 continue;
             };
             let content = fields[format.content_index()];
-            let template = self.miner.matching(content);
+            let template = match &learnt {
+                Some(ids) => ids.get(fitting).copied(),
+                None => self.miner.matching(content),
+            };
+            fitting += 1;
             if template.is_none() {
                 unmatched += 1;
                 if unmatched_text.len() < MAX_UNMATCHED_TEXTS {

@@ -265,11 +265,13 @@ impl Miner {
 
     /// Learns from one set of training lines, forgetting anything learnt before. `pass`
     /// feeds every line's content to the function it is given, in order, and is called
-    /// twice (steps 1 and 2); the lines must be the same both times.
+    /// twice (steps 1 and 2); the lines must be the same both times. Returns each line's
+    /// template, the one [`Miner::matching`] gives it now (but for a line whose cluster
+    /// widened past it in step 1, which starts a cluster of its own in step 2).
     pub fn learn<E>(
         &mut self,
         mut pass: impl FnMut(&mut dyn FnMut(&str)) -> Result<(), E>,
-    ) -> Result<(), E>
+    ) -> Result<Vec<TemplateId>, E>
     where
         E: From<Error>,
     {
@@ -289,20 +291,20 @@ impl Miner {
         }
         learning.choose_splits(&values);
         let mut growing = Vec::new();
-        let mut line = 0;
+        let mut assigned = Vec::with_capacity(cache.len());
         pass(&mut |content| {
-            match cache.get(line) {
+            let t = match cache.get(assigned.len()) {
                 Some(prepared) => learning.refine(prepared, &mut growing),
                 None => {
                     let prepared = learning.prepare(content).into_owned();
-                    learning.refine(&prepared, &mut growing);
+                    learning.refine(&prepared, &mut growing)
                 }
-            }
-            line += 1;
+            };
+            assigned.push(t);
         })?;
-        learning.finish(growing);
+        let final_ids = learning.finish(growing);
         *self = learning;
-        Ok(())
+        Ok(assigned.into_iter().map(|t| final_ids[t.index()]).collect())
     }
 
     /// The template `content` matches, learning nothing; `None` where none does.
@@ -386,8 +388,8 @@ impl Miner {
     }
 
     /// Step 2: matches a prepared line and merges it into its template (made on first
-    /// sight).
-    fn refine(&mut self, prepared: &str, growing: &mut Vec<Growing>) {
+    /// sight); returns the template's index in `growing`.
+    fn refine(&mut self, prepared: &str, growing: &mut Vec<Growing>) -> TemplateId {
         let tokens = tokens(prepared);
         let cluster = match self.drain.matching_tokens(&tokens) {
             Some(c) => c.index(),
@@ -404,8 +406,8 @@ impl Miner {
         let k = key(&c.split, &tokens);
         let merge = self.drain.config().merge;
         match c.templates.get(&k) {
-            Some(t) => {
-                let g = &mut growing[t.index()];
+            Some(&id) => {
+                let g = &mut growing[id.index()];
                 g.count += 1;
                 for (t, token) in g.tokens.iter_mut().zip(&tokens) {
                     if t != token && t != WILDCARD {
@@ -415,19 +417,23 @@ impl Miner {
                         };
                     }
                 }
+                id
             }
             None => {
-                c.templates.insert(k, TemplateId(growing.len() as u32));
+                let t = TemplateId(growing.len() as u32);
+                c.templates.insert(k, t);
                 growing.push(Growing {
                     tokens: tokens.iter().map(|t| t.to_string()).collect(),
                     count: 1,
                 });
+                t
             }
         }
     }
 
-    /// Step 3: template texts, and one template per text.
-    fn finish(&mut self, growing: Vec<Growing>) {
+    /// Step 3: template texts, and one template per text; returns each of step 2's
+    /// templates' final id.
+    fn finish(&mut self, growing: Vec<Growing>) -> Vec<TemplateId> {
         let mut by_text: BTreeMap<String, TemplateId> = BTreeMap::new();
         let mut final_ids = Vec::with_capacity(growing.len());
         self.templates.clear();
@@ -450,6 +456,7 @@ impl Miner {
                 *t = final_ids[t.index()];
             }
         }
+        final_ids
     }
 }
 

@@ -135,3 +135,26 @@ fn as_logparser_is_drain_alone() {
     assert_eq!(m.templates().len(), 1);
     assert_eq!(m.templates()[0].text(), "send <*> bytes");
 }
+
+#[test]
+fn learning_assigns_each_line_what_matching_gives_it() {
+    let lines: Vec<String> = (0..200)
+        .map(|i| match i % 4 {
+            0 => format!("req-{i:08x} cache hit {}", ["carts", "users"][i % 8 / 4]),
+            1 => format!("job {i} finished in {} ms", i * 3),
+            2 => format!("user u{} logged in from 10.0.0.{}", i % 13, i % 250),
+            _ => format!("VM {} (Lifecycle Event)", ["Paused", "Resumed"][i % 8 / 4]),
+        })
+        .collect();
+    let mut m = Miner::new(MinerConfig::default()).unwrap();
+    let ids = m
+        .learn(|feed| {
+            lines.iter().for_each(|l| feed(l));
+            Ok::<(), Error>(())
+        })
+        .unwrap();
+    assert_eq!(ids.len(), lines.len());
+    for (l, id) in lines.iter().zip(&ids) {
+        assert_eq!(m.matching(l), Some(*id), "{l}");
+    }
+}
