@@ -48,6 +48,9 @@ pub struct Summary {
     /// Normal sessions cut by the start or the end of a file (listed, not anomalous).
     pub cut_sessions: usize,
     pub charts: usize,
+    /// What checking the scenario changed on purpose (see `Scenario::notes`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
     /// Wall time; not written to `summary.json`, which must be reproducible.
     #[serde(skip)]
     pub seconds: f64,
@@ -142,6 +145,7 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
         seed: scenario.seed,
         hosts: scenario.hosts.len(),
         steps: tl.steps,
+        notes: scenario.notes.clone(),
         ..Summary::default()
     };
     let mut line = Vec::with_capacity(256);

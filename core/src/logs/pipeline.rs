@@ -70,8 +70,8 @@ fn field(format: &LogFormat, wanted: &Option<String>, guesses: &[&str]) -> Optio
 /// Whether reading a log may add templates to the miner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Templates {
-    /// Training: the miner learns from the whole file first (forgetting what it knew),
-    /// then every line is matched as in detection.
+    /// Training: the miner learns from the whole file first (forgetting what it knew);
+    /// each line gets the template matching would give it, as in detection.
     Learn,
     /// Detection: lines only match the templates learnt in training.
     Match,
@@ -144,7 +144,7 @@ impl LogParsing {
             };
             let content = fields[format.content_index()];
             let template = match &learnt {
-                Some(ids) => ids.get(fitting).copied(),
+                Some(ids) => ids.get(fitting).copied().flatten(),
                 None => self.miner.matching(content),
             };
             fitting += 1;
@@ -174,6 +174,23 @@ impl LogParsing {
                     Error::Session(m) => Error::Session(format!("{}: {m}", path.display())),
                     e => e,
                 })?;
+        }
+        if let Some(ids) = &learnt
+            && ids.len() != fitting
+        {
+            return Err(Error::file(
+                path,
+                format!(
+                    "the file changed while it was read: {} lines fitted the format while learning templates, {fitting} afterwards",
+                    ids.len()
+                ),
+            ));
+        }
+        if reader.report.lines == 0 {
+            return Err(Error::file(
+                path,
+                "the log is empty: no lines to read (a log model needs lines, and judging none would report nothing)".into(),
+            ));
         }
         let without_session = sessions.without_id();
         Ok(ParsedLog {

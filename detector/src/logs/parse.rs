@@ -78,6 +78,13 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
     let parse_seconds = started.elapsed().as_secs_f64();
     let match_seconds = parse_seconds - learn_seconds;
     let report = reader.report;
+    if report.lines == 0 {
+        return Err(vigil_core::Error::file(
+            &args.input,
+            "the log is empty: no lines to parse".into(),
+        )
+        .into());
+    }
 
     std::fs::create_dir_all(&args.out).map_err(|source| Error::OutDir {
         path: args.out.clone(),

@@ -145,3 +145,31 @@ fn parse_mines_templates_and_counts_bad_lines() {
         .code(2)
         .stderr(contains("no <Content> field"));
 }
+
+/// Issue 18: an empty log "succeeded" (exit 0, 0 lines; with --labels, every labelled
+/// session reported anomalous after 0 judged). It is an error naming the file.
+#[test]
+fn empty_log_is_an_error_not_an_empty_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    fs::write(&empty, "").unwrap();
+    detector()
+        .args(["parse", "-i"])
+        .arg(&empty)
+        .arg("-o")
+        .arg(dir.path().join("parsed"))
+        .assert()
+        .failure()
+        .stderr(contains("empty.log"))
+        .stderr(contains("the log is empty"));
+    assert!(!dir.path().join("parsed/templates.csv").exists());
+    Command::cargo_bin("trainer")
+        .unwrap()
+        .args(["logs", "--input"])
+        .arg(&empty)
+        .arg("--model")
+        .arg(dir.path().join("model"))
+        .assert()
+        .failure()
+        .stderr(contains("the log is empty"));
+}

@@ -115,7 +115,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     file.apply(&overrides);
-    let scenario = Scenario::from_file(file, &source)?;
+    let scenario = Scenario::from_file_with(file, &source, &overrides)?;
+    for note in &scenario.notes {
+        eprintln!("generator: note: {note}");
+    }
     if args.check {
         println!(
             "{source}: ok — {} hosts, {} steps of {} s, {} processes, {} incident rules",

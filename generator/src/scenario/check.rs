@@ -17,6 +17,11 @@ const MAX_ROWS: u64 = 200_000_000;
 
 pub(super) struct Checker<'a> {
     pub(super) source_name: &'a str,
+    /// The period was set on the command line: a pinned incident time it leaves out, or
+    /// puts in the training part, is dropped with a note instead of refused.
+    pub(super) period_overridden: bool,
+    /// What was dropped, and why.
+    pub(super) notes: std::cell::RefCell<Vec<String>>,
 }
 
 impl Checker<'_> {
@@ -85,6 +90,7 @@ impl Checker<'_> {
             incidents,
             logs: file.logs.clone(),
             noise: file.noise.clone(),
+            notes: Vec::new(),
             file,
         })
     }
@@ -312,7 +318,16 @@ impl Checker<'_> {
             let t = parse_timestamp(text)
                 .map_err(|e| self.err(key(&format!("at[{j}]")), e.to_string()))?
                 .timestamp();
-            if t < timeline.start || t >= timeline.end() {
+            let outside = t < timeline.start || t >= timeline.end();
+            if self.period_overridden && (outside || t < train_end) {
+                self.notes.borrow_mut().push(format!(
+                    "{}: incidents[{i}].at[{j}] = {text} dropped: {} the period the command line set",
+                    self.source_name,
+                    if outside { "outside" } else { "in the incident-free training part of" }
+                ));
+                continue;
+            }
+            if outside {
                 return Err(self.err(
                     key(&format!("at[{j}]")),
                     format!(

@@ -76,6 +76,9 @@ pub struct Scenario {
     pub incidents: Vec<IncidentRule>,
     pub logs: LogSpec,
     pub noise: NoiseSpec,
+    /// What checking changed on purpose (pinned incident times a command-line period
+    /// left out), for the console and `summary.json`.
+    pub notes: Vec<String>,
 }
 
 /// Values given on the command line that replace the file's.
@@ -142,7 +145,34 @@ impl ScenarioFile {
 impl Scenario {
     /// Checks `file` into a scenario; `source_name` names the file in errors.
     pub fn from_file(file: ScenarioFile, source_name: &str) -> Result<Scenario, Error> {
-        check::Checker { source_name }.check(file)
+        Scenario::checked(file, source_name, false)
+    }
+
+    /// As [`Scenario::from_file`], for a file whose period `overrides` changed: pinned
+    /// incident times the new period leaves out, or puts in its training part, are
+    /// dropped with a note (in [`Scenario::notes`]) rather than refused.
+    pub fn from_file_with(
+        file: ScenarioFile,
+        source_name: &str,
+        overrides: &Overrides,
+    ) -> Result<Scenario, Error> {
+        let period = overrides.duration.is_some() || overrides.train.is_some();
+        Scenario::checked(file, source_name, period)
+    }
+
+    fn checked(
+        file: ScenarioFile,
+        source_name: &str,
+        period_overridden: bool,
+    ) -> Result<Scenario, Error> {
+        let checker = check::Checker {
+            source_name,
+            period_overridden,
+            notes: Default::default(),
+        };
+        let mut scenario = checker.check(file)?;
+        scenario.notes = checker.notes.into_inner();
+        Ok(scenario)
     }
 }
 

@@ -209,3 +209,47 @@ fn line_of_counts_from_one() {
     assert_eq!(line_of("a\nb\nc", 2), 2);
     assert_eq!(line_of("a\nb\nc", 99), 3, "past the end: the last line");
 }
+
+/// Issue 18: `generator --seed 7 --duration 60d --split 45d:` (the README's) failed on the
+/// embedded default's pinned incident; a period set on the command line drops the pins it
+/// leaves out or puts in training, with a note, and a file's own period still refuses them.
+#[test]
+fn readme_short_run_drops_pinned_incidents_with_a_note() {
+    let mut file = ScenarioFile::embedded_default();
+    let overrides = Overrides {
+        duration: Some("60d".parse().unwrap()),
+        train: Some("45d".parse().unwrap()),
+        ..Overrides::default()
+    };
+    file.apply(&overrides);
+    assert!(Scenario::from_file(file.clone(), "default").is_err());
+    let s = Scenario::from_file_with(file, "default", &overrides).unwrap();
+    assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+    assert!(
+        s.notes[0].contains("dropped: in the incident-free training part"),
+        "{:?}",
+        s.notes
+    );
+    assert!(s.incidents.iter().all(|r| r.at.is_empty()));
+
+    // A period shorter than the pin: dropped as outside it.
+    let mut file = ScenarioFile::embedded_default();
+    let overrides = Overrides {
+        duration: Some("10d".parse().unwrap()),
+        train: Some("5d".parse().unwrap()),
+        ..Overrides::default()
+    };
+    file.apply(&overrides);
+    let s = Scenario::from_file_with(file, "default", &overrides).unwrap();
+    assert!(s.notes[0].contains("dropped: outside"), "{:?}", s.notes);
+
+    // Overrides that leave the period alone change nothing.
+    let s = Scenario::from_file_with(
+        ScenarioFile::embedded_default(),
+        "default",
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert!(s.notes.is_empty());
+    assert!(s.incidents.iter().any(|r| !r.at.is_empty()));
+}

@@ -1,6 +1,6 @@
 //! The template miner: Vigil's default, learnt from a whole file and then only matched.
 //!
-//! Three steps over the training lines, each a pass over the same lines:
+//! Three steps over the training lines, the first two a pass over them each:
 //! 1. every line is preprocessed ([`rules::preprocess`]: masks, then loghub's template
 //!    rules) and clustered by [`Drain`], merging differing tokens piece by piece
 //!    ([`Merge::Pieces`]) and leaving positions where both sides are `<*>` neutral
@@ -17,8 +17,8 @@
 //! Afterwards [`Miner::matching`] parses new lines exactly as the training lines were
 //! parsed: a line whose split values were never seen matches no template.
 //!
-//! Template ids are indices in the order templates were first matched in step 2; the same
-//! lines give the same templates.
+//! Template ids are indices in the order each distinct template text first appeared in
+//! step 2; the same lines give the same templates.
 
 pub mod rules;
 
@@ -265,33 +265,40 @@ impl Miner {
 
     /// Learns from one set of training lines, forgetting anything learnt before. `pass`
     /// feeds every line's content to the function it is given, in order, and is called
-    /// twice (steps 1 and 2); the lines must be the same both times. Returns each line's
-    /// template, the one [`Miner::matching`] gives it now (but for a line whose cluster
-    /// widened past it in step 1, which starts a cluster of its own in step 2).
+    /// two or three times (steps 1 and 2, and once more in the rare case below); the
+    /// lines must be the same each time, or learning fails. Returns each line's template:
+    /// the one [`Miner::matching`] gives it, `None` where it matches none.
+    ///
+    /// Step 2 normally only matches; a line whose cluster widened past it in step 1
+    /// starts a cluster of its own there, which later matching may prefer for other
+    /// lines too, so then every line is matched again.
     pub fn learn<E>(
         &mut self,
         mut pass: impl FnMut(&mut dyn FnMut(&str)) -> Result<(), E>,
-    ) -> Result<Vec<TemplateId>, E>
+    ) -> Result<Vec<Option<TemplateId>>, E>
     where
         E: From<Error>,
     {
         let mut learning = Miner::new(self.config.clone())?;
         let mut values: Vec<Vec<Values>> = Vec::new();
         // Step 1's prepared lines, for step 2, while they fit in CACHE_BYTES.
-        let (mut cache, mut cached_bytes) = (Vec::new(), 0);
+        let (mut cache, mut cached_bytes, mut cached) = (Vec::new(), 0, true);
+        let mut lines = 0usize;
         pass(&mut |content| {
             let prepared = learning.observe(content, &mut values);
-            if cached_bytes <= CACHE_BYTES {
+            lines += 1;
+            if cached {
                 cached_bytes += prepared.len() + 24;
                 cache.push(prepared);
+                if cached_bytes > CACHE_BYTES {
+                    (cache, cached) = (Vec::new(), false);
+                }
             }
         })?;
-        if cached_bytes > CACHE_BYTES {
-            cache = Vec::new();
-        }
         learning.choose_splits(&values);
+        let clusters = learning.clusters.len();
         let mut growing = Vec::new();
-        let mut assigned = Vec::with_capacity(cache.len());
+        let mut assigned = Vec::with_capacity(lines);
         pass(&mut |content| {
             let t = match cache.get(assigned.len()) {
                 Some(prepared) => learning.refine(prepared, &mut growing),
@@ -302,15 +309,45 @@ impl Miner {
             };
             assigned.push(t);
         })?;
+        let changed = |second: usize| {
+            Error::Drain(format!(
+                "the training lines changed while the miner read them: {lines} lines, then {second}"
+            ))
+        };
+        if assigned.len() != lines {
+            return Err(changed(assigned.len()).into());
+        }
         let final_ids = learning.finish(growing);
+        let ids = if learning.clusters.len() == clusters {
+            assigned
+                .into_iter()
+                .map(|t| Some(final_ids[t.index()]))
+                .collect()
+        } else if cached {
+            cache
+                .iter()
+                .map(|p| learning.matching_prepared(p))
+                .collect()
+        } else {
+            let mut ids = Vec::with_capacity(lines);
+            pass(&mut |content| ids.push(learning.matching(content)))?;
+            if ids.len() != lines {
+                return Err(changed(ids.len()).into());
+            }
+            ids
+        };
         *self = learning;
-        Ok(assigned.into_iter().map(|t| final_ids[t.index()]).collect())
+        Ok(ids)
     }
 
     /// The template `content` matches, learning nothing; `None` where none does.
     pub fn matching(&self, content: &str) -> Option<TemplateId> {
-        let prepared = self.prepare(content);
-        let tokens = tokens(&prepared);
+        self.matching_prepared(&self.prepare(content))
+    }
+
+    /// [`Miner::matching`] for a line [`Miner::prepare`] has seen to.
+    fn matching_prepared(&self, prepared: &str) -> Option<TemplateId> {
+        let tokens = tokens(prepared);
         let cluster = self.drain.matching_tokens(&tokens)?;
         let c = &self.clusters[cluster.index()];
         c.templates.get(&key(&c.split, &tokens)).copied()

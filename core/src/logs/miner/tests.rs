@@ -155,6 +155,24 @@ fn learning_assigns_each_line_what_matching_gives_it() {
         .unwrap();
     assert_eq!(ids.len(), lines.len());
     for (l, id) in lines.iter().zip(&ids) {
-        assert_eq!(m.matching(l), Some(*id), "{l}");
+        assert_eq!(m.matching(l), *id, "{l}");
+        assert!(id.is_some());
     }
+}
+
+#[test]
+fn lines_that_change_between_the_passes_fail_learning() {
+    let mut m = Miner::new(MinerConfig::default()).unwrap();
+    let mut calls = 0;
+    let err = m
+        .learn(|feed| {
+            calls += 1;
+            for i in 0..(if calls == 1 { 3 } else { 4 }) {
+                feed(&format!("line {i} done"));
+            }
+            Ok::<(), Error>(())
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("3 lines, then 4"), "{err}");
 }
