@@ -361,6 +361,15 @@ fn field_count(r: &csv::StringRecord, want: usize) -> String {
     format!("expected {want} fields like the header, found {}", r.len())
 }
 
+/// The row check every reader of a metrics CSV shares: as many fields as the header.
+pub fn check_width(record: &csv::StringRecord, header_fields: usize) -> Result<(), String> {
+    if record.len() == header_fields {
+        Ok(())
+    } else {
+        Err(field_count(record, header_fields))
+    }
+}
+
 fn line_error(path: &Path, record: &csv::StringRecord, message: String) -> Error {
     Error::Line {
         path: path.to_path_buf(),
@@ -383,9 +392,7 @@ fn parse_row(
     time_i: usize,
     columns: &[usize],
 ) -> Result<RawRow, String> {
-    if record.len() != headers.len() {
-        return Err(field_count(record, headers.len()));
-    }
+    check_width(record, headers.len())?;
     let time_text = &record[time_i];
     let time = parse_timestamp(time_text)
         .map_err(|e| format!("column {}: {e}", headers[time_i]))?

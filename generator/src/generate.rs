@@ -291,12 +291,67 @@ pub fn generate(scenario: &Scenario, options: &Options) -> Result<Summary, Error
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         summary.charts = charts::render(dir, scenario, &host_charts, &plan)?.len();
     }
+    for path in remove_stale(out, scenario)? {
+        summary.notes.push(format!(
+            "removed {}, which an earlier run left and this one does not write",
+            path.display()
+        ));
+    }
     summary.seconds = began.elapsed().as_secs_f64();
     let summary_path = out.join("summary.json");
     let mut json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
     json.push(b'\n');
     write_atomic(&summary_path, &json).map_err(io_err(&summary_path))?;
     Ok(summary)
+}
+
+/// The dataset files a part (`out`, or `out/train` and `out/test`) may hold.
+const PART_FILES: [&str; 5] = [
+    "metrics.csv",
+    "logs.log",
+    "logs.jsonl",
+    "labels.csv",
+    "session_labels.csv",
+];
+
+/// Removes the dataset files an earlier run left in `out` that this run did not write
+/// (the other layout's part folders or files, logs it no longer writes), so the folder
+/// never mixes two runs; only files of [`PART_FILES`]' names, and part folders left
+/// empty. Returns what it removed.
+fn remove_stale(out: &Path, scenario: &Scenario) -> Result<Vec<PathBuf>, Error> {
+    let split_dirs = [out.join("train"), out.join("test")];
+    let (ours, theirs): (Vec<PathBuf>, Vec<PathBuf>) = match scenario.train_steps {
+        Some(_) => (split_dirs.to_vec(), vec![out.to_path_buf()]),
+        None => (vec![out.to_path_buf()], split_dirs.to_vec()),
+    };
+    let written = |name: &str| match name {
+        "logs.log" => scenario.logs.enabled,
+        "logs.jsonl" => scenario.logs.enabled && scenario.logs.jsonl,
+        _ => true,
+    };
+    let mut removed = Vec::new();
+    let mut remove = |path: PathBuf| -> Result<(), Error> {
+        if path.is_file() {
+            std::fs::remove_file(&path).map_err(io_err(&path))?;
+            removed.push(path);
+        }
+        Ok(())
+    };
+    for dir in &ours {
+        for name in PART_FILES.iter().filter(|n| !written(n)) {
+            remove(dir.join(name))?;
+        }
+    }
+    for dir in &theirs {
+        for name in PART_FILES {
+            remove(dir.join(name))?;
+        }
+        if dir != out {
+            // Only if nothing else is in it.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    Ok(removed)
 }
 
 /// The index of the part that holds `step` (parts are in step order).

@@ -10,6 +10,8 @@ use vigil_core::time::parse_timestamp;
 
 /// Column positions of the input.
 pub(super) struct Layout {
+    /// Fields in the header: every row must have as many.
+    fields: usize,
     time: usize,
     group: Option<usize>,
     columns: Vec<usize>,
@@ -66,6 +68,7 @@ impl Detector<'_> {
         }
         let columns = spec.columns.iter().filter_map(|c| find(c)).collect();
         Ok(Layout {
+            fields: headers.len(),
             time,
             group,
             columns,
@@ -78,6 +81,7 @@ impl Detector<'_> {
         layout: &Layout,
         values: &mut [f32],
     ) -> Result<(&'r str, i64), String> {
+        vigil_core::series::check_width(record, layout.fields)?;
         let field = |i: usize| record.get(i).unwrap_or("");
         let t = field(layout.time);
         let time = parse_timestamp(t)

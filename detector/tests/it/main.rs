@@ -470,6 +470,16 @@ fn bad_inputs(dir: &Path, test: &Path, model: &Path) {
         })
     });
     fails(dir, &p, model, "value.csv:");
+    // Issue 18: a row with one field more than the header was scored silently; it is a
+    // bad line like any other, named with its line (the trainer's own check).
+    let p = variant(dir, test, "fields.csv", 200, |l| {
+        Some(if l.starts_with("2") && l.contains(",web-1,") {
+            format!("{l},7")
+        } else {
+            l.to_string()
+        })
+    });
+    fails(dir, &p, model, "fields like the header, found 9");
     detector()
         .args(["metrics", "--skip-bad-lines", "-i"])
         .arg(&p)

@@ -274,3 +274,42 @@ fn bad_scenarios_fail_with_exit_2_and_name_the_key() {
         .code(2)
         .stderr(contains("TRAIN:TEST"));
 }
+
+/// Issue 18: `generator --no-split` into a folder of an earlier split run left its
+/// `train/` and `test/` beside a summary of the new run (so a pipeline would train on
+/// stale data). A run replaces what it owns and says so; files it does not own stay.
+#[test]
+fn no_split_over_a_split_run_leaves_no_stale_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        generator()
+            .arg("-c")
+            .arg(small_scenario())
+            .arg("-o")
+            .arg(dir.path())
+            .args(["--no-charts", "-q"])
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&["--split", "1d:2d"]);
+    std::fs::write(dir.path().join("train/notes.txt"), "mine").unwrap();
+    run(&["--no-split"]);
+    assert!(dir.path().join("metrics.csv").exists());
+    assert!(!dir.path().join("train/metrics.csv").exists());
+    assert!(
+        !dir.path().join("test").exists(),
+        "an emptied part folder goes"
+    );
+    assert!(
+        dir.path().join("train/notes.txt").exists(),
+        "a user's file stays"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    assert!(summary.contains("which an earlier run left"), "{summary}");
+    // And back: the split run removes the whole-period files.
+    run(&["--split", "1d:2d", "--no-logs"]);
+    assert!(!dir.path().join("metrics.csv").exists());
+    assert!(!dir.path().join("test/logs.log").exists());
+    assert!(dir.path().join("test/metrics.csv").exists());
+}
