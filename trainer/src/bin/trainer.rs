@@ -60,15 +60,22 @@ struct LogsArgs {
     /// Events of history each prediction reads (h).
     #[arg(long)]
     history: Option<usize>,
-    /// Normal events are among this many most likely predictions (g).
+    /// Normal events are among this many most likely predictions (g); raised on the
+    /// validation sessions if need be [default: 9, or the config's].
     #[arg(long)]
     top_g: Option<usize>,
+    /// LSTM state size [default: 64, or the config's].
     #[arg(long)]
     hidden: Option<usize>,
+    /// Stacked LSTM layers [default: 2, or the config's].
     #[arg(long)]
     layers: Option<usize>,
+    /// Most passes over the training pairs (early stopping may end sooner) [default: 30,
+    /// or the config's].
     #[arg(long)]
     epochs: Option<usize>,
+    /// Seeds the weights, the validation split and the batch order [default: 42, or the
+    /// config's].
     #[arg(long)]
     seed: Option<u64>,
     /// Replace an existing model directory.
@@ -111,18 +118,28 @@ struct MetricsArgs {
     /// Skip (and count) malformed lines instead of stopping at the first.
     #[arg(long)]
     skip_bad_lines: bool,
+    /// Rows per window the network reads [default: 30, or the config's].
     #[arg(long)]
     window: Option<usize>,
+    /// Rows between the starts of training windows [default: 1, or the config's].
     #[arg(long)]
     stride: Option<usize>,
+    /// Most passes over the training windows (early stopping may end sooner) [default:
+    /// 30, or the config's].
     #[arg(long)]
     epochs: Option<usize>,
+    /// Windows per optimiser step [default: 64, or the config's].
     #[arg(long)]
     batch_size: Option<usize>,
+    /// Adam's learning rate [default: 0.002, or the config's].
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// Stop after this many epochs without a better validation loss [default: 5, or the
+    /// config's].
     #[arg(long)]
     patience: Option<usize>,
+    /// Seeds the weights, the validation split and the batch order [default: 42, or the
+    /// config's].
     #[arg(long)]
     seed: Option<u64>,
     /// Hidden size of the network (LSTM state, or the dense autoencoder's outer layer).
@@ -363,5 +380,17 @@ impl Progress for Reporter {
         });
         bar.set_position(loss.epoch as u64);
         bar.set_message(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Issue 18: `--help` left options blank; every option says what it does.
+    #[test]
+    fn every_option_has_help() {
+        let missing = vigil_cli::undocumented(&super::Cli::command());
+        assert!(missing.is_empty(), "options without help: {missing:?}");
     }
 }
