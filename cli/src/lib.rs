@@ -182,6 +182,34 @@ impl From<BackendArg> for Backend {
     }
 }
 
+/// Every option and subcommand of `cmd` (recursively) that `--help` would show without a
+/// word on what it does: what a binary's test requires to be empty.
+pub fn undocumented(cmd: &clap::Command) -> Vec<String> {
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" || arg.is_hide_set() {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                out.push(format!("{path} {}", sub.get_name()));
+            }
+            walk(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(cmd, cmd.get_name(), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,32 +258,4 @@ mod tests {
         assert!(f.model_kind.is_none());
         assert!(Flags::try_parse_from(["x", "--mask", "a", "--no-masks"]).is_err());
     }
-}
-
-/// Every option and subcommand of `cmd` (recursively) that `--help` would show without a
-/// word on what it does: what a binary's test requires to be empty.
-pub fn undocumented(cmd: &clap::Command) -> Vec<String> {
-    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
-        for arg in cmd.get_arguments() {
-            let id = arg.get_id().as_str();
-            if id == "help" || id == "version" || arg.is_hide_set() {
-                continue;
-            }
-            if arg.get_help().is_none() && arg.get_long_help().is_none() {
-                out.push(format!("{path} {id}"));
-            }
-        }
-        for sub in cmd.get_subcommands() {
-            if sub.get_name() == "help" {
-                continue;
-            }
-            if sub.get_about().is_none() && sub.get_long_about().is_none() {
-                out.push(format!("{path} {}", sub.get_name()));
-            }
-            walk(sub, &format!("{path} {}", sub.get_name()), out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(cmd, cmd.get_name(), &mut out);
-    out
 }
