@@ -319,6 +319,29 @@ pub fn read_table_from(
     for (_, rows) in &mut rows_by_group {
         rows.sort_by_key(|r| (r.time, r.line));
     }
+    if group_i.is_none() {
+        // One series whose times repeat is several series read as one: averaging them
+        // would be a silent wrong result.
+        let rows = &rows_by_group[0].1;
+        let repeats = rows.windows(2).filter(|w| w[0].time == w[1].time).count();
+        if repeats * 100 > rows.len() {
+            let others: Vec<&str> = headers
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != time_i && !columns.contains(i))
+                .map(|(_, h)| h.as_str())
+                .collect();
+            return Err(file_err(format!(
+                "{repeats} of {} rows repeat another row's time: several series read as one would be averaged together; name the column that tells them apart with --group-column{} (or give one series per file)",
+                rows.len(),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (the other columns: {})", others.join(", "))
+                }
+            )));
+        }
+    }
     let step = match options.step {
         Some(s) if s > 0 => s,
         Some(s) => return Err(file_err(format!("the step must be positive, found {s} s"))),

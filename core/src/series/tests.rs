@@ -159,3 +159,42 @@ fn chosen_columns_and_time_column() {
             .contains("no column \"c\"")
     );
 }
+
+/// Issue 18: `--no-group` on a multi-host file averaged the hosts together silently. Times
+/// that repeat in more than 1 % of one series' rows are refused, naming the way out; a
+/// stray repeated row is still merged and counted.
+#[test]
+fn no_group_on_several_hosts_is_refused_not_averaged() {
+    let mut text = String::from("timestamp,host,cpu\n");
+    for i in 0..100 {
+        for h in ["web-1", "web-2"] {
+            text.push_str(&format!("{},{h},{}\n", 1_700_000_000 + 60 * i, i));
+        }
+    }
+    let none = ReadOptions {
+        group_column: Some(String::new()),
+        ..ReadOptions::default()
+    };
+    let err = read(&text, &none).unwrap_err().to_string();
+    assert!(
+        err.contains("100 of 200 rows repeat another row's time"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--group-column (the other columns: host)"),
+        "{err}"
+    );
+    // Grouped, the same file reads as two series.
+    assert_eq!(
+        read(&text, &ReadOptions::default()).unwrap().series.len(),
+        2
+    );
+    // One stray repeat in a single series is merged and counted.
+    let mut text = String::from("timestamp,cpu\n");
+    for i in 0..200 {
+        text.push_str(&format!("{},{i}\n", 1_700_000_000 + 60 * i));
+    }
+    text.push_str("1700000060,5\n");
+    let t = read(&text, &none).unwrap();
+    assert_eq!(t.report.merged_rows, 1);
+}

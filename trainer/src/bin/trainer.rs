@@ -317,7 +317,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         let h = &trained.model.history;
         let r = &trained.read_report;
         println!(
-            "trainer: {} on {} columns {:?}: best validation loss {:.4} at epoch {} of {} (baselines: window mean {:.4}{}); {} rows read, {} skipped, {} filled → {}",
+            "trainer: {} on {} columns {:?}: best validation loss {:.4} at epoch {} of {} (baselines: window mean {:.4}{}); {} rows read, {} skipped, {} filled, {} merged → {}",
             trained.model.config.model.name(),
             trained.model.data.columns.len(),
             trained.model.data.columns,
@@ -330,6 +330,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             r.rows,
             r.skipped_lines,
             r.filled_steps,
+            r.merged_rows,
             a.model.display()
         );
     }
