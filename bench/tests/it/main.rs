@@ -367,3 +367,41 @@ fn hdfs_deeplog_names_the_file_and_line_of_a_bad_session() {
         .stderr(contains("hdfs_test_abnormal"))
         .stderr(contains("line 2: event id \"x\" is not a number"));
 }
+
+/// Issue 18: `detector eval` without arguments names every public benchmark, each a
+/// `vigil-bench` subcommand that exists.
+#[test]
+fn detector_eval_names_every_benchmark() {
+    let out = Command::cargo_bin("detector")
+        .unwrap()
+        .arg("eval")
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let help = bench()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(help).unwrap();
+    let subcommands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|s| *s != "help")
+        .collect();
+    assert!(subcommands.len() >= 4, "{help}");
+    for sub in subcommands {
+        assert!(
+            text.contains(&format!("`vigil-bench {sub}`")),
+            "{sub}: {text}"
+        );
+    }
+}

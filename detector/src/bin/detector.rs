@@ -293,7 +293,7 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let (Some(scores), Some(labels)) = (a.scores, a.labels) else {
         anyhow::bail!(
-            "detector eval needs --scores and --labels (the public benchmarks are `vigil-bench nab|loghub|hdfs`)"
+            "detector eval needs --scores and --labels (the public benchmarks are `vigil-bench nab` (NAB), `vigil-bench loghub` (loghub-2k parsing), `vigil-bench hdfs` (HDFS 100k) and `vigil-bench hdfs-deeplog` (HDFS as DeepLog used it))"
         );
     };
     let labels = vigil_detector::eval::read_intervals(&labels)?;
