@@ -223,6 +223,15 @@ impl DecisionArgs {
                         format!("expected a quantile in (0, 1), found {}", pot_initial),
                     ));
                 }
+                if q >= 1.0 - pot_initial {
+                    return Err(bad(
+                        "--q",
+                        format!(
+                            "expected a risk below 1 - --pot-initial = {:.3} (POT fits the tail above the {pot_initial} quantile), found {q}; use --threshold percentile for such risks",
+                            1.0 - pot_initial
+                        ),
+                    ));
+                }
                 Method::Pot {
                     q,
                     initial: pot_initial,
@@ -341,6 +350,10 @@ mod tests {
             (&["--score", "raw", "--q", "0.5"][..], "--q"),
             (&["--score", "raw", "--q", "nan"], "--q"),
             (&["--score", "raw", "--q=-1"], "--q"),
+            // Issue 18: a risk at or above the tail's share fell back silently to the
+            // highest validation score while the console said "pot".
+            (&["--score", "raw", "--q", "0.4"], "--q"),
+            (&["--score", "raw", "--q", "0.03"], "--q"),
             (
                 &[
                     "--score",

@@ -192,6 +192,14 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         }),
     })?;
     warn_about(&summary.report);
+    let used = summary.calibration.model.method;
+    let fell_back = matches!(used, vigil_core::threshold::Method::Percentile { p } if p == 1.0)
+        && a.decision.threshold_kind().name() == "pot";
+    if fell_back {
+        eprintln!(
+            "detector: warning: too few validation scores for a POT tail fit; the threshold is the highest validation score instead (summary.json: calibration.model.method)"
+        );
+    }
     if !a.quiet {
         let r = &summary.report;
         eprintln!(
@@ -201,7 +209,11 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
             summary.seconds,
             summary.points_per_second,
             summary.calibration.model.value,
-            a.decision.threshold_kind().name(),
+            if fell_back {
+                "highest validation score"
+            } else {
+                a.decision.threshold_kind().name()
+            },
             r.anomalies,
             r.anomalous_rows,
             r.baseline_anomalous_rows,

@@ -160,9 +160,14 @@ pub fn calibrate(model: &ModelDir, options: &Options) -> Result<Calibration, Err
         let scores = smoothed_scores(errors, w, means, &v.runs, options.smooth);
         // Too few validation points for a tail fit (a short training file): fall back to
         // the highest validation score rather than refusing to detect.
+        // Only for too few points: a bad setting is an error, never a silent fallback.
         let method = match options.threshold {
             Method::Pot { .. }
-                if !scores.is_empty() && options.threshold.calibrate(&scores).is_err() =>
+                if !scores.is_empty()
+                    && matches!(
+                        options.threshold.calibrate(&scores),
+                        Err(vigil_core::Error::TooFew(..))
+                    ) =>
             {
                 Method::Percentile { p: 1.0 }
             }
