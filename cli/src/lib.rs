@@ -210,6 +210,24 @@ pub fn undocumented(cmd: &clap::Command) -> Vec<String> {
     out
 }
 
+/// A test, in the binary it is called from, that every option of its `Cli` (a clap
+/// `Parser` at the binary's root) has help: `vigil_cli::every_option_has_help!(Cli);`.
+#[macro_export]
+macro_rules! every_option_has_help {
+    ($cli:ident) => {
+        #[cfg(test)]
+        mod help_tests {
+            /// Issue 18: `--help` left options blank; every option says what it does.
+            #[test]
+            fn every_option_has_help() {
+                use ::clap::CommandFactory;
+                let missing = $crate::undocumented(&super::$cli::command());
+                assert!(missing.is_empty(), "options without help: {missing:?}");
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

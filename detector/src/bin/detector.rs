@@ -337,14 +337,4 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    /// Issue 18: `--help` left options blank; every option says what it does.
-    #[test]
-    fn every_option_has_help() {
-        let missing = vigil_cli::undocumented(&super::Cli::command());
-        assert!(missing.is_empty(), "options without help: {missing:?}");
-    }
-}
+vigil_cli::every_option_has_help!(Cli);
