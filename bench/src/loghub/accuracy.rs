@@ -6,7 +6,7 @@
 //! both sides; a line a parser did not parse is a group of its own.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -332,12 +332,7 @@ fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, C
     match parser {
         Parser::Vigil => {
             let mut miner = Miner::new(MinerConfig::default())?;
-            miner.learn(|feed| {
-                open()?.for_each_record(&format, |_, fields| {
-                    feed(fields[format.content_index()]);
-                    Ok(())
-                })
-            })?;
+            miner.learn_file(log, &format, DEFAULT_MAX_LINE_BYTES)?;
             let mut reader = open()?;
             let mut parsed = Vec::new();
             reader.for_each_record(&format, |n, fields| {
@@ -376,29 +371,35 @@ fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, C
     }
 }
 
-/// Parses and scores one system from `dir/<name>/` with `parser`.
-pub fn evaluate_parser(
-    dir: &Path,
+/// A system's files in `dir/<name>/`: the log and its ground truth.
+fn files(dir: &Path, system: &System) -> (PathBuf, PathBuf) {
+    let folder = dir.join(system.name);
+    (
+        folder.join(format!("{}_2k.log", system.name)),
+        folder.join(format!("{}_2k.log_structured_corrected.csv", system.name)),
+    )
+}
+
+/// Parses `system`'s log with `parser` and scores it against `truth` (read from
+/// `truth_path`).
+fn evaluate_parser(
+    (log, truth_path): (&Path, &Path),
+    truth: &[Option<String>],
     system: &System,
     parser: Parser,
 ) -> Result<(ParserResult, usize, u64), CoreError> {
-    let folder = dir.join(system.name);
-    let log = folder.join(format!("{}_2k.log", system.name));
-    let truth_path = folder.join(format!("{}_2k.log_structured_corrected.csv", system.name));
-    let (truth, _) = read_truth(&truth_path)?;
-
     let started = Instant::now();
     let Parsed {
         lines: parsed,
         templates,
         report,
-    } = parse_system(&log, system, parser)?;
+    } = parse_system(log, system, parser)?;
     let seconds = started.elapsed().as_secs_f64();
 
     let lines = report.lines as usize;
     if lines != truth.len() {
         return Err(CoreError::file(
-            &log,
+            log,
             format!(
                 "{lines} lines, but {} has {} rows",
                 truth_path.display(),
@@ -413,7 +414,7 @@ pub fn evaluate_parser(
     }
     let result = ParserResult {
         parser,
-        accuracy: accuracy(&truth, &texts),
+        accuracy: accuracy(truth, &texts),
         templates,
         seconds,
         lines_per_second: lines as f64 / seconds.max(1e-9),
@@ -421,14 +422,13 @@ pub fn evaluate_parser(
     Ok((result, lines, report.skipped()))
 }
 
-/// Both parsers on one system.
+/// Both parsers on one system from `dir/<name>/`.
 pub fn evaluate_system(dir: &Path, system: &System) -> Result<SystemResult, CoreError> {
-    let (vigil, lines, skipped) = evaluate_parser(dir, system, Parser::Vigil)?;
-    let (drain_py, _, _) = evaluate_parser(dir, system, Parser::DrainPy)?;
-    let truth_path = dir
-        .join(system.name)
-        .join(format!("{}_2k.log_structured_corrected.csv", system.name));
-    let (_, templates_truth) = read_truth(&truth_path)?;
+    let (log, truth_path) = files(dir, system);
+    let (truth, templates_truth) = read_truth(&truth_path)?;
+    let paths = (log.as_path(), truth_path.as_path());
+    let (vigil, lines, skipped) = evaluate_parser(paths, &truth, system, Parser::Vigil)?;
+    let (drain_py, _, _) = evaluate_parser(paths, &truth, system, Parser::DrainPy)?;
     Ok(SystemResult {
         system: system.name.to_string(),
         lines,

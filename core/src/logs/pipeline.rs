@@ -117,13 +117,7 @@ impl LogParsing {
         let (format, group, time) = self.checked()?;
         // Training: each fitting line's template, as learning assigned it.
         let learnt = if templates == Templates::Learn {
-            let max = self.max_line_bytes;
-            Some(self.miner.learn(|feed| {
-                LogReader::open(path, max)?.for_each_record(&format, |_, fields| {
-                    feed(fields[format.content_index()]);
-                    Ok(())
-                })
-            })?)
+            Some(self.miner.learn_file(path, &format, self.max_line_bytes)?)
         } else {
             None
         };

@@ -192,9 +192,8 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
         }),
     })?;
     warn_about(&summary.report);
-    let used = summary.calibration.model.method;
-    let fell_back = matches!(used, vigil_core::threshold::Method::Percentile { p } if p == 1.0)
-        && a.decision.threshold_kind().name() == "pot";
+    // Calibration keeps the asked method unless POT had too few validation scores.
+    let fell_back = summary.calibration.model.method != summary.options.threshold;
     if fell_back {
         eprintln!(
             "detector: warning: too few validation scores for a POT tail fit; the threshold is the highest validation score instead (summary.json: calibration.model.method)"

@@ -61,15 +61,9 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
         vigil_core::logs::detect::resolve(&args.format, &args.input, args.max_line_bytes)?;
     let format = LogFormat::new(&format_text)?;
     let mut miner = Miner::new(args.miner.clone())?;
-    let open = || LogReader::open(&args.input, args.max_line_bytes);
-    miner.learn(|feed| {
-        open()?.for_each_record(&format, |_, fields| {
-            feed(fields[format.content_index()]);
-            Ok(())
-        })
-    })?;
+    miner.learn_file(&args.input, &format, args.max_line_bytes)?;
     let learn_seconds = started.elapsed().as_secs_f64();
-    let mut reader = open()?;
+    let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
     let mut ids = Vec::new();
     reader.for_each_record(&format, |_, fields| {
         ids.push(miner.matching(fields[format.content_index()]));

@@ -333,14 +333,7 @@ impl Drain {
                 let merge = self.tree.config.merge;
                 let template = &mut self.tree.templates[id as usize];
                 template.count += 1;
-                for (t, token) in template.tokens.iter_mut().zip(tokens) {
-                    if t != token && t != WILDCARD {
-                        *t = match merge {
-                            Merge::Token => WILDCARD.to_string(),
-                            Merge::Pieces => merge_pieces(t, token),
-                        };
-                    }
-                }
+                merge.widen(&mut template.tokens, tokens);
                 TemplateId(id)
             }
             None => {
@@ -508,6 +501,20 @@ fn pieces(token: &str) -> Vec<&str> {
     out
 }
 
+impl Merge {
+    /// `template` widened to hold a line's `tokens` too: each differing position merged.
+    pub fn widen(self, template: &mut [String], tokens: &[&str]) {
+        for (t, token) in template.iter_mut().zip(tokens) {
+            if t != token && t != WILDCARD {
+                *t = match self {
+                    Merge::Token => WILDCARD.to_string(),
+                    Merge::Pieces => merge_pieces(t, token),
+                };
+            }
+        }
+    }
+}
+
 /// Two differing tokens merged by [`Merge::Pieces`]: with the same punctuation in the same
 /// places, each differing piece becomes `<*>`; otherwise what both begin and end with
 /// stays around one `<*>`.
@@ -539,7 +546,7 @@ pub fn merge_pieces(a: &str, b: &str) -> String {
 }
 
 /// Tokens as Python's `str.split()` makes them.
-fn tokens(text: &str) -> Vec<&str> {
+pub(crate) fn tokens(text: &str) -> Vec<&str> {
     text.split(is_space).filter(|t| !t.is_empty()).collect()
 }
 

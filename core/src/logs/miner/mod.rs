@@ -24,12 +24,13 @@ pub mod rules;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use regex::{NoExpand, Regex};
 use serde::{Deserialize, Serialize};
 
-use super::drain::{Masked, Merge, WILDCARD, merge_pieces};
-use super::{Drain, DrainConfig, Error, TemplateId, is_space};
+use super::drain::{Masked, Merge, WILDCARD, tokens};
+use super::{Drain, DrainConfig, Error, LogFormat, LogReader, TemplateId};
 
 /// How the miner works.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -340,6 +341,22 @@ impl Miner {
         Ok(ids)
     }
 
+    /// [`Miner::learn`] from the content of each line of the log at `path` that fits
+    /// `format` (lines that do not are left out, as readers of the log skip them).
+    pub fn learn_file(
+        &mut self,
+        path: &Path,
+        format: &LogFormat,
+        max_line_bytes: usize,
+    ) -> Result<Vec<Option<TemplateId>>, Error> {
+        self.learn(|feed| {
+            LogReader::open(path, max_line_bytes)?.for_each_record(format, |_, fields| {
+                feed(fields[format.content_index()]);
+                Ok(())
+            })
+        })
+    }
+
     /// The template `content` matches, learning nothing; `None` where none does.
     pub fn matching(&self, content: &str) -> Option<TemplateId> {
         self.matching_prepared(&self.prepare(content))
@@ -441,19 +458,11 @@ impl Miner {
         };
         let c = &mut self.clusters[cluster];
         let k = key(&c.split, &tokens);
-        let merge = self.drain.config().merge;
         match c.templates.get(&k) {
             Some(&id) => {
                 let g = &mut growing[id.index()];
                 g.count += 1;
-                for (t, token) in g.tokens.iter_mut().zip(&tokens) {
-                    if t != token && t != WILDCARD {
-                        *t = match merge {
-                            Merge::Token => WILDCARD.to_string(),
-                            Merge::Pieces => merge_pieces(t, token),
-                        };
-                    }
-                }
+                self.drain.config().merge.widen(&mut g.tokens, &tokens);
                 id
             }
             None => {
@@ -515,10 +524,6 @@ fn keyed(token: &str) -> bool {
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
         && token[at + 1..].starts_with(WILDCARD)
-}
-
-fn tokens(text: &str) -> Vec<&str> {
-    text.split(is_space).filter(|t| !t.is_empty()).collect()
 }
 
 fn key(split: &[u32], tokens: &[&str]) -> String {

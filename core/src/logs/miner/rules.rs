@@ -37,6 +37,18 @@ struct Mask {
     keep_first_word: bool,
     /// What a text must hold for the mask to match at all (a cheap test first).
     needs: fn(&Summary, &str) -> bool,
+    /// How [`preprocess`] applies it ([`preprocess_by_regex`] always by the regex).
+    by: By,
+}
+
+/// How [`preprocess`] applies a mask.
+#[derive(Clone, Copy)]
+enum By {
+    Regex,
+    /// On maximal runs of word characters, by hand: those this accepts become `<*>`.
+    Words(fn(&str) -> bool),
+    /// The mask before it, done by hand, did this one's work too.
+    Before,
 }
 
 /// Counts of the characters masks need, so most masks are never run on most lines.
@@ -139,6 +151,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         accept,
         keep_first_word: false,
         needs: |_, _| true,
+        by: By::Regex,
     };
     let needs = |mask: Mask, needs: fn(&Summary, &str) -> bool| Mask { needs, ..mask };
     let date = format!(
@@ -202,13 +215,16 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
                 any_text,
             )
         },
-        // DIGIT_WORD: by hand on word runs where the summary allows it.
-        m(
-            r"[0-9A-Za-z_]*[A-Za-z_][0-9]{4,}[0-9A-Za-z_]*|(?-u:\b)[0-9]{4,}[A-Za-z_][0-9A-Za-z_]*",
-            anything,
-            anything,
-            any_text,
-        ),
+        Mask {
+            needs: |s, _| s.digit_run >= 4,
+            by: By::Words(digit_word),
+            ..m(
+                r"[0-9A-Za-z_]*[A-Za-z_][0-9]{4,}[0-9A-Za-z_]*|(?-u:\b)[0-9]{4,}[A-Za-z_][0-9A-Za-z_]*",
+                anything,
+                anything,
+                any_text,
+            )
+        },
         needs(
             m(
                 r"-[0-9]+(?:\.[0-9]+)?(?-u:\b)",
@@ -236,14 +252,20 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
             ),
             |s, _| s.colons >= 3,
         ),
-        // HEX_WORDS: these two by hand on word runs.
-        m(
-            r"(?-u:\b)0[xX][0-9a-fA-F]+(?-u:\b)",
-            anything,
-            anything,
-            any_text,
-        ),
-        m(r"(?-u:\b)[0-9a-fA-F]+(?-u:\b)", anything, anything, hex_id),
+        // These two by hand, together, on word runs.
+        Mask {
+            by: By::Words(hex_word),
+            ..m(
+                r"(?-u:\b)0[xX][0-9a-fA-F]+(?-u:\b)",
+                anything,
+                anything,
+                any_text,
+            )
+        },
+        Mask {
+            by: By::Before,
+            ..m(r"(?-u:\b)[0-9a-fA-F]+(?-u:\b)", anything, anything, hex_id)
+        },
         needs(
             m(
                 r"(?-u:\b)[0-9]+(?:\.[0-9]+)?(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|[kKMGTP]i?B|B|[kKMG]?bps|[kMG]?Hz)(?-u:\b)",
@@ -284,29 +306,20 @@ fn apply<'a>(mask: &Mask, text: Cow<'a, str>) -> Cow<'a, str> {
     Cow::Owned(out)
 }
 
-/// The position in [`MASKS`] of the mask done by hand on word runs ([`digit_word`]).
-const DIGIT_WORD: usize = 7;
-/// The positions of the two done by hand together ([`hex_word`]).
-const HEX_WORDS: [usize; 2] = [11, 12];
-
 /// The content with the built-in masks applied, then [`template_rules`]: the text the
 /// miner tokenises.
 pub fn preprocess(content: &str) -> String {
     let mut text = Cow::Borrowed(content);
     let mut summary = Summary::of(&text);
-    for (i, mask) in MASKS.iter().enumerate() {
-        let before = text.as_ptr();
-        text = if i == DIGIT_WORD {
-            if summary.digit_run < 4 {
-                continue;
-            }
-            words(text, digit_word)
-        } else if i == HEX_WORDS[0] {
-            words(text, hex_word)
-        } else if i == HEX_WORDS[1] || !(mask.needs)(&summary, &text) {
+    for mask in MASKS.iter() {
+        if !(mask.needs)(&summary, &text) {
             continue;
-        } else {
-            apply(mask, text)
+        }
+        let before = text.as_ptr();
+        text = match mask.by {
+            By::Regex => apply(mask, text),
+            By::Words(accept) => words(text, accept),
+            By::Before => continue,
         };
         // A step that changed nothing hands the same text back.
         if text.as_ptr() != before {
@@ -326,10 +339,6 @@ fn preprocess_by_regex(content: &str) -> String {
     template_rules(&text)
 }
 
-fn is_word(c: char) -> bool {
-    word(c)
-}
-
 /// `text` with each maximal run of word characters that `mask` accepts made `<*>`.
 fn words<'a>(text: Cow<'a, str>, mask: fn(&str) -> bool) -> Cow<'a, str> {
     let mut out = String::new();
@@ -342,7 +351,7 @@ fn words<'a>(text: Cow<'a, str>, mask: fn(&str) -> bool) -> Cow<'a, str> {
         }
     };
     for (i, c) in text.char_indices() {
-        match (is_word(c), start) {
+        match (word(c), start) {
             (true, None) => start = Some(i),
             (false, Some(from)) => {
                 close(&mut out, &mut last, from, i);
