@@ -3,6 +3,8 @@
 //! Only binaries depend on this crate: library APIs take the checked types
 //! (`LogParsing`, `SessionRule`, `MinerConfig`), never clap's.
 
+pub mod train;
+
 use vigil_core::Error;
 use vigil_core::logs::detect::AUTO;
 use vigil_core::logs::drain::DEFAULT_MASKS;

@@ -64,6 +64,15 @@ pub struct Summary {
 /// Scores `job.input` with the model in `job.model_dir` and writes `scores.csv` and
 /// `anomalies.csv` into `job.out`.
 pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
+    detect_metrics_with(job, &mut output::Discard)
+}
+
+/// [`detect_metrics`], every decided row and anomaly also handed to `watch` (the service's
+/// live view) as the files get them.
+pub fn detect_metrics_with(
+    job: &MetricsJob,
+    watch: &mut dyn detect::Sink,
+) -> Result<Summary, Error> {
     let started = std::time::Instant::now();
     let model = ModelDir::load(job.model_dir)?;
     let calibration = calibrate(&model, &job.options)?;
@@ -98,7 +107,7 @@ pub fn detect_metrics(job: &MetricsJob) -> Result<Summary, Error> {
     });
     let mut evaluator = labels.clone().map(eval::Evaluator::new);
     let mut detector = Detector::new(&model, &job.options, &calibration);
-    let mut sinks: Vec<&mut dyn detect::Sink> = vec![&mut scores, &mut anomalies];
+    let mut sinks: Vec<&mut dyn detect::Sink> = vec![&mut scores, &mut anomalies, watch];
     if let Some(e) = evaluator.as_mut() {
         sinks.push(e);
     }

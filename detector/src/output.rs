@@ -203,6 +203,15 @@ impl Sink for Fanout<'_> {
     }
 }
 
+/// Drops everything (a run with no live view).
+pub struct Discard;
+
+impl Sink for Discard {
+    fn row(&mut self, _: &str, _: &Row) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
 /// Keeps every row in memory (small inputs: tests, the NAB evaluation).
 #[derive(Default)]
 pub struct Collect {

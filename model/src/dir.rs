@@ -142,31 +142,73 @@ pub(crate) struct DirReader {
     manifest: Manifest,
 }
 
+/// What a model directory's manifest says, read without loading or checking its files
+/// (a service's model list); a directory that is not a current model is refused as
+/// [`DirReader::open`] refuses it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Description {
+    pub task: Task,
+    pub model_kind: String,
+    pub vigil_version: String,
+    pub format_version: u32,
+    /// The listed files' total size.
+    pub bytes: u64,
+}
+
+/// Reads `dir`'s manifest: its task, model kind and size.
+pub fn describe(dir: &Path) -> Result<Description, Error> {
+    let manifest = read_manifest(dir)?;
+    let task = match manifest.task.as_str() {
+        "metrics" => Task::Metrics,
+        "logs" => Task::Logs,
+        _ => {
+            return Err(Error::BadManifest {
+                dir: dir.to_path_buf(),
+                message: format!("unknown task {:?}", manifest.task),
+            });
+        }
+    };
+    Ok(Description {
+        task,
+        bytes: manifest.files.iter().map(|f| f.bytes).sum(),
+        model_kind: manifest.model_kind,
+        vigil_version: manifest.vigil_version,
+        format_version: manifest.format_version,
+    })
+}
+
+/// The manifest, refused if missing, unreadable, of another format or version.
+fn read_manifest(dir: &Path) -> Result<Manifest, Error> {
+    let d = dir.to_path_buf();
+    if !dir.is_dir() {
+        return Err(Error::Missing(d));
+    }
+    let manifest_path = dir.join("manifest.json");
+    let text = fs::read(&manifest_path).map_err(|_| Error::NotAModel(d.clone()))?;
+    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| Error::BadManifest {
+        dir: d.clone(),
+        message: e.to_string(),
+    })?;
+    if manifest.format != FORMAT {
+        return Err(Error::BadManifest {
+            dir: d,
+            message: format!("format {:?} is not {FORMAT:?}", manifest.format),
+        });
+    }
+    if manifest.format_version != FORMAT_VERSION {
+        return Err(Error::WrongVersion {
+            dir: d,
+            found: manifest.format_version,
+            vigil: manifest.vigil_version,
+        });
+    }
+    Ok(manifest)
+}
+
 impl DirReader {
     pub(crate) fn open(dir: &Path, task: Task) -> Result<DirReader, Error> {
         let d = dir.to_path_buf();
-        if !dir.is_dir() {
-            return Err(Error::Missing(d));
-        }
-        let manifest_path = dir.join("manifest.json");
-        let text = fs::read(&manifest_path).map_err(|_| Error::NotAModel(d.clone()))?;
-        let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| Error::BadManifest {
-            dir: d.clone(),
-            message: e.to_string(),
-        })?;
-        if manifest.format != FORMAT {
-            return Err(Error::BadManifest {
-                dir: d,
-                message: format!("format {:?} is not {FORMAT:?}", manifest.format),
-            });
-        }
-        if manifest.format_version != FORMAT_VERSION {
-            return Err(Error::WrongVersion {
-                dir: d,
-                found: manifest.format_version,
-                vigil: manifest.vigil_version,
-            });
-        }
+        let manifest = read_manifest(dir)?;
         if manifest.task != task.name() {
             return Err(Error::WrongTask {
                 dir: d,

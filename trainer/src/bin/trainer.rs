@@ -2,14 +2,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use vigil_cli::{BackendArg, MinerArgs, ModelKindArg, SessionArgs, parsing};
-use vigil_core::series::{BadLines, ReadOptions};
-use vigil_model::config::{ModelConfig, TrainingConfig};
-use vigil_model::deeplog::DeepLogConfig;
+use vigil_cli::parsing;
+use vigil_cli::train::{LogsSettings, MetricsSettings};
 use vigil_trainer::logs::{LogInput, LogsJob, train_logs};
 use vigil_trainer::training::{EpochLoss, Progress};
 use vigil_trainer::{MetricsJob, train_metrics};
@@ -47,37 +44,11 @@ struct LogsArgs {
     /// With --sequences: template texts (`EventId,EventTemplate,…`), for readable reasons.
     #[arg(long, requires = "sequences")]
     templates: Option<PathBuf>,
-    #[command(flatten)]
-    miner: MinerArgs,
-    #[command(flatten)]
-    sessions: SessionArgs,
     /// Output model directory.
     #[arg(long, short, default_value = "models/logs")]
     model: PathBuf,
-    /// DeepLog settings as TOML (`history`, `top_g`, `hidden`, …); flags override.
-    #[arg(long, short)]
-    config: Option<PathBuf>,
-    /// Events of history each prediction reads (h).
-    #[arg(long)]
-    history: Option<usize>,
-    /// Normal events are among this many most likely predictions (g); raised on the
-    /// validation sessions if need be [default: 9, or the config's].
-    #[arg(long)]
-    top_g: Option<usize>,
-    /// LSTM state size [default: 64, or the config's].
-    #[arg(long)]
-    hidden: Option<usize>,
-    /// Stacked LSTM layers [default: 2, or the config's].
-    #[arg(long)]
-    layers: Option<usize>,
-    /// Most passes over the training pairs (early stopping may end sooner) [default: 30,
-    /// or the config's].
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Seeds the weights, the validation split and the batch order [default: 42, or the
-    /// config's].
-    #[arg(long)]
-    seed: Option<u64>,
+    #[command(flatten)]
+    settings: LogsSettings,
     /// Replace an existing model directory.
     #[arg(long)]
     force: bool,
@@ -97,57 +68,8 @@ struct MetricsArgs {
     /// Replace an existing model directory.
     #[arg(long)]
     force: bool,
-    /// Training config (TOML); flags override it.
-    #[arg(long, short)]
-    config: Option<PathBuf>,
-    /// The network [default: dense_autoencoder, or the config's].
-    #[arg(long, value_name = "KIND")]
-    model_kind: Option<ModelKindArg>,
-    /// Time column [default: timestamp, time, ts, date or datetime].
-    #[arg(long)]
-    time_column: Option<String>,
-    /// Group column, each group its own series [default: host, when present].
-    #[arg(long, conflicts_with = "no_group")]
-    group_column: Option<String>,
-    /// Treat the whole file as one series.
-    #[arg(long)]
-    no_group: bool,
-    /// Metric columns, comma-separated [default: every numeric column].
-    #[arg(long, value_delimiter = ',')]
-    columns: Option<Vec<String>>,
-    /// Skip (and count) malformed lines instead of stopping at the first.
-    #[arg(long)]
-    skip_bad_lines: bool,
-    /// Rows per window the network reads [default: 30, or the config's].
-    #[arg(long)]
-    window: Option<usize>,
-    /// Rows between the starts of training windows [default: 1, or the config's].
-    #[arg(long)]
-    stride: Option<usize>,
-    /// Most passes over the training windows (early stopping may end sooner) [default:
-    /// 30, or the config's].
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Windows per optimiser step [default: 64, or the config's].
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Adam's learning rate [default: 0.002, or the config's].
-    #[arg(long)]
-    learning_rate: Option<f64>,
-    /// Stop after this many epochs without a better validation loss [default: 5, or the
-    /// config's].
-    #[arg(long)]
-    patience: Option<usize>,
-    /// Seeds the weights, the validation split and the batch order [default: 42, or the
-    /// config's].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Hidden size of the network (LSTM state, or the dense autoencoder's outer layer).
-    #[arg(long)]
-    hidden: Option<usize>,
-    /// burn's CPU backend [default: flex, or the config's].
-    #[arg(long)]
-    backend: Option<BackendArg>,
+    #[command(flatten)]
+    settings: MetricsSettings,
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
@@ -171,23 +93,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn logs(a: LogsArgs) -> anyhow::Result<()> {
-    let mut config = match &a.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<DeepLogConfig>(&text)
-                .with_context(|| format!("DeepLog config {}", path.display()))?
-        }
-        None => DeepLogConfig::default(),
-    };
-    macro_rules! set {
-        ($($field:ident),*) => {$( if let Some(v) = a.$field { config.$field = v; } )*};
-    }
-    set!(history, top_g, hidden, layers, epochs, seed);
+    let config = a.settings.deeplog()?;
     let input = match (&a.input, &a.sequences) {
         (Some(path), _) => LogInput::Raw {
             path,
-            parsing: Box::new(parsing(&a.miner, &a.sessions)?),
+            parsing: Box::new(parsing(&a.settings.miner, &a.settings.sessions)?),
         },
         (None, Some(path)) => LogInput::Sequences {
             path,
@@ -249,60 +159,7 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
 }
 
 fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
-    let mut config = match &a.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<TrainingConfig>(&text)
-                .with_context(|| format!("training config {}", path.display()))?
-        }
-        None => TrainingConfig::default(),
-    };
-    if let Some(kind) = a.model_kind {
-        config.model = ModelConfig::default_for(kind.into());
-    }
-    macro_rules! set {
-        ($($field:ident),*) => {$( if let Some(v) = a.$field { config.$field = v; } )*};
-    }
-    set!(
-        window,
-        stride,
-        epochs,
-        batch_size,
-        learning_rate,
-        patience,
-        seed
-    );
-    if let Some(h) = a.hidden {
-        match &mut config.model {
-            ModelConfig::DenseAutoencoder { hidden, .. }
-            | ModelConfig::LstmAutoencoder { hidden, .. }
-            | ModelConfig::LstmForecaster { hidden, .. } => *hidden = h,
-            ModelConfig::Pca { .. } => {
-                anyhow::bail!(
-                    "--hidden sets a network's width; pca has components, not hidden units"
-                )
-            }
-        }
-    }
-    if let Some(b) = a.backend {
-        config.backend = b.into();
-    }
-    let read = ReadOptions {
-        time_column: a.time_column.clone(),
-        group_column: if a.no_group {
-            Some(String::new())
-        } else {
-            a.group_column.clone()
-        },
-        columns: a.columns.clone(),
-        bad_lines: if a.skip_bad_lines {
-            BadLines::Skip
-        } else {
-            BadLines::Fail
-        },
-        ..ReadOptions::default()
-    };
+    let (config, read) = a.settings.resolve()?;
     let job = MetricsJob {
         input: &a.input,
         model_dir: &a.model,
