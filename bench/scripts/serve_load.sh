@@ -36,7 +36,7 @@ echo "training job $job: $state"
 [[ $state == succeeded ]]
 
 # One host-day: the header and the first 1,440 rows of web-1.
-{ head -1 "$data/test/metrics.csv"; grep ',web-1,' "$data/test/metrics.csv" | head -1440; } >"$tmp/day.csv"
+awk -F, 'NR == 1 || ($2 == "web-1" && n++ < 1440)' "$data/test/metrics.csv" >"$tmp/day.csv"
 
 load() { "$bin/examples/load" --url "$url" "$@"; }
 load --name healthz --path /healthz --clients 16 --requests 5000

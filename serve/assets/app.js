@@ -11,6 +11,8 @@ const $ = (sel) => document.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const fmt = (x, d = 3) => (x == null || !isFinite(x) ? "–" : Number(x).toFixed(d));
 const secs = (iso) => Date.parse(iso) / 1000;
+// Charts in UTC, as every time the API and the CSV files give.
+const utc = (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
 
 async function getJSON(url) {
   const r = await fetch(url);
@@ -172,14 +174,14 @@ async function loadHost(host) {
   const sync = uPlot.sync("vigil");
   const cursor = { sync: { key: sync.key }, drag: { x: true, y: false } };
   const metrics = new uPlot({
-    width, height: 260, cursor, plugins: [shadePlugin(bands), hoverPlugin(s)],
+    width, height: 260, cursor, tzDate: utc, plugins: [shadePlugin(bands), hoverPlugin(s)],
     scales: { x: { time: true } },
     series: [{}, ...s.columns.map((c, k) => ({ label: c, stroke: COLORS[k % COLORS.length], width: 1.2, value: (u, v) => fmt(v, 2) }))],
     axes: [{}, { label: "value" }],
   }, [s.time, ...s.values], $("#metrics-chart"));
   const threshold = s.time.map(() => s.threshold);
   const score = new uPlot({
-    width, height: 200, cursor, plugins: [shadePlugin(bands), topColourPlugin(s), hoverPlugin(s)],
+    width, height: 200, cursor, tzDate: utc, plugins: [shadePlugin(bands), topColourPlugin(s), hoverPlugin(s)],
     scales: { x: { time: true } },
     series: [{}, { label: "score", stroke: "#8889", width: 1, value: (u, v) => fmt(v) },
       { label: "threshold", stroke: "#d62728", dash: [6, 4], width: 1, value: (u, v) => fmt(v) }],

@@ -497,13 +497,9 @@ pub async fn detect(
                             labels: labels.as_ref().map(|l| l.path.as_path()),
                             top_g,
                         })?;
-                    let sessions =
-                        runs::read_sessions(&out.join("sessions.csv")).map_err(|message| {
-                            vigil_detector::Error::Read {
-                                path: out.join("sessions.csv"),
-                                message,
-                            }
-                        })?;
+                    let sessions = runs::session_views(vigil_detector::logs::read_sessions(
+                        &out.join("sessions.csv"),
+                    )?);
                     telemetry.sessions_judged.inc_by(sessions.len() as u64);
                     telemetry
                         .anomalous_sessions

@@ -471,22 +471,18 @@ pub struct Finished {
     pub sessions: Option<Vec<SessionView>>,
 }
 
-/// Reads a `sessions.csv` the detector wrote.
-pub fn read_sessions(path: &Path) -> Result<Vec<SessionView>, String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| e.to_string())?;
-        let field = |i: usize| rec.get(i).unwrap_or("");
-        out.push(SessionView {
-            session: field(0).into(),
-            anomalous: field(1) == "1",
-            score: field(2).parse().unwrap_or(0),
-            events: field(4).parse().unwrap_or(0),
-            first_anomalous_line: field(5).parse().ok(),
-            reason: field(6).into(),
-            baseline_anomalous: field(7) == "1",
-        });
-    }
-    Ok(out)
+/// The judged sessions as the API shows them.
+pub fn session_views(judged: Vec<vigil_detector::logs::Judged>) -> Vec<SessionView> {
+    judged
+        .into_iter()
+        .map(|j| SessionView {
+            session: j.session,
+            anomalous: j.anomalous,
+            score: j.score as u64,
+            events: j.events as u64,
+            first_anomalous_line: j.first_anomalous_line,
+            reason: j.reason,
+            baseline_anomalous: j.baseline_anomalous,
+        })
+        .collect()
 }

@@ -99,6 +99,11 @@ impl Cut {
         matches!(self, Cut::End | Cut::Both)
     }
 
+    /// From what [`Cut::as_str`] wrote.
+    pub fn parse(s: &str) -> Cut {
+        Cut::new(s.contains("start"), s.contains("end"))
+    }
+
     /// As `sessions.csv` writes it.
     pub fn as_str(self) -> &'static str {
         match self {

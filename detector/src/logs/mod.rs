@@ -17,4 +17,4 @@ pub mod sessions_csv;
 pub use evaluate::{SessionEvaluation, evaluate, render};
 pub use judge::{Input, Judged, judge, used_top_g};
 pub use run::{LogsInput, LogsJob, LogsSummary, detect_logs};
-pub use sessions_csv::write_sessions;
+pub use sessions_csv::{read_sessions, write_sessions};
