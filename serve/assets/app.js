@@ -40,12 +40,14 @@ async function loadDetection() {
   renderFleet(v);
   renderAnomalies(v);
   renderSessions(v);
+  if (v.error) status(`${v.id} failed: ${v.error}`);
   if (v.task === "metrics") {
-    if (!state.host || !v.hosts.some((h) => h.host === state.host)) {
+    if (state.host == null || !v.hosts.some((h) => h.host === state.host)) {
       const worst = [...v.hosts].sort((a, b) => b.anomalies - a.anomalies)[0];
       state.host = worst ? worst.host : null;
     }
-    if (state.host) await loadHost(state.host);
+    if (state.host != null) await loadHost(state.host);
+    else clearHost();
   }
   document.body.dataset.ready = "1";
 }
@@ -66,7 +68,7 @@ function renderAnomalies(v) {
   for (const tr of document.querySelectorAll("#anomalies tbody tr")) {
     tr.onclick = () => {
       const a = rows[Number(tr.dataset.i)];
-      selectHost(a.host).then(() => zoomTo(secs(a.start), secs(a.end)));
+      selectHost(a.host).then(() => zoomTo(secs(a.start), secs(a.end))).catch((err) => status(err.message));
     };
   }
 }
@@ -163,9 +165,9 @@ function hoverPlugin(s) {
 }
 
 async function loadHost(host) {
-  const s = await getJSON(`/v1/detections/${encodeURIComponent(state.detection)}/series/${encodeURIComponent(host)}`);
+  const s = await getJSON(`/v1/detections/${encodeURIComponent(state.detection)}/series?host=${encodeURIComponent(host)}`);
   state.series = s;
-  $("#host-title").textContent = `${host}: metrics and score${s.thinned ? " (thinned: the highest score of each stretch)" : ""}`;
+  $("#host-title").textContent = `${host || "(one series)"}: metrics and score${s.thinned ? " (thinned: the highest score of each stretch)" : ""}`;
   $("#legend-note").innerHTML = "score coloured by its top metric:" + s.columns.map((c, k) => `<span class="swatch" style="background:${COLORS[k % COLORS.length]}"></span>${esc(c)}`).join("");
   for (const p of state.plots) p.destroy();
   state.plots = [];
@@ -197,6 +199,13 @@ async function loadHost(host) {
   }
 }
 
+function clearHost() {
+  for (const p of state.plots) p.destroy();
+  state.plots = [];
+  $("#host-title").textContent = "No host in this detection";
+  $("#legend-note").textContent = "";
+}
+
 function zoomTo(a, b) {
   const pad = Math.max((b - a) * 2, 3600);
   for (const p of state.plots) p.setScale("x", { min: a - pad, max: b + pad });
@@ -211,8 +220,17 @@ async function loadJobs() {
   }).join("");
 }
 
-let refresh = null;
-function soon(fn) { clearTimeout(refresh); refresh = setTimeout(fn, 300); }
+// At most one refresh a second while events arrive (a throttle, so a running detection's
+// steady progress events still refresh the page).
+let refreshing = false, again = null;
+function soon(fn) {
+  if (refreshing) { again = fn; return; }
+  refreshing = true;
+  Promise.resolve(fn()).catch(console.error).finally(() => setTimeout(() => {
+    refreshing = false;
+    if (again) { const f = again; again = null; soon(f); }
+  }, 1000));
+}
 
 function live() {
   const es = new EventSource("/v1/events");
@@ -236,10 +254,11 @@ $("#detection").onchange = (e) => { state.detection = e.target.value; state.host
     await loadDetections();
     await loadJobs();
     await loadDetection();
+    document.body.dataset.ready = "1";
   } catch (err) {
     status(err.message);
+    document.body.dataset.ready = "error";
   }
-  document.body.dataset.ready = "1";
   // ?live=0: a still page (no event stream), e.g. for a screenshot.
   if (params.get("live") !== "0") live();
 })();

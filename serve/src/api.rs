@@ -274,34 +274,37 @@ pub async fn create_model(
     // Settings are checked before the upload is read.
     let spec = jobs::spec(task, &pairs, None)?;
     let max_epochs = jobs::max_epochs(&spec)?;
-    if state.store.path(&name).exists() && !force {
-        return Err(Error::Conflict(format!(
-            "model {name:?} already exists; pass force=true to replace it"
-        )));
-    }
-    let job = state.jobs.reserve(&name, task, max_epochs)?;
+    let model_dir = state.store.path(&name);
+    let job = state
+        .jobs
+        .reserve(&name, task, max_epochs, || model_dir.exists(), force)?;
     let run_dir = state.store.runs().join(&job.id);
-    let saved = async {
-        std::fs::create_dir_all(&run_dir).map_err(Error::internal)?;
-        let upload = save(&state, req, task, &run_dir).await?;
-        let spec = match &upload.config {
-            Some(c) => jobs::spec(task, &pairs, Some(&c.path))?,
-            None => spec,
-        };
-        if upload.config.is_some() {
-            jobs::max_epochs(&spec)?;
-        }
-        Ok::<_, Error>((upload, spec))
-    }
-    .await;
-    let (upload, spec) = match saved {
-        Ok(x) => x,
-        Err(e) => {
-            state.jobs.abandon(&job.id);
-            let _ = std::fs::remove_dir_all(&run_dir);
-            return Err(e);
-        }
+    // Released if the request ends (an error, a dropped connection, a timeout) before the
+    // job is handed to its task.
+    let mut reservation = Reservation {
+        jobs: &state.jobs,
+        id: &job.id,
+        dir: &run_dir,
+        kept: false,
     };
+    std::fs::create_dir_all(&run_dir).map_err(Error::internal)?;
+    let upload = save(&state, req, task, &run_dir).await?;
+    let spec = match &upload.config {
+        Some(c) => {
+            let spec = jobs::spec(task, &pairs, Some(&c.path))?;
+            jobs::max_epochs(&spec).map_err(|e| {
+                let text = e
+                    .to_string()
+                    .replace(&c.path.display().to_string(), &c.shown);
+                Error::bad(state.store.shown(&text), "config")
+            })?;
+            spec
+        }
+        None => spec,
+    };
+    if state.stopping.is_cancelled() {
+        return Err(Error::Unavailable("the service is shutting down".into()));
+    }
     let data = upload.data.expect("saved data");
     let shown_path = data.path.display().to_string();
     let shown_name = data.shown.clone();
@@ -315,11 +318,13 @@ pub async fn create_model(
         job: job.clone(),
         spec,
         data: data.path,
-        model_dir: state.store.path(&name),
-        run_dir,
+        model_dir,
+        run_dir: run_dir.clone(),
         force,
         shown: Arc::new(move |m: &str| store.shown(&m.replace(&shown_path, &shown_name))),
     };
+    reservation.kept = true;
+    drop(reservation);
     state.tracker.spawn(jobs::execute(run));
     let location = format!("/v1/jobs/{}", job.id);
     Ok((
@@ -328,6 +333,23 @@ pub async fn create_model(
         Json(job),
     )
         .into_response())
+}
+
+/// A job reserved by a request, forgotten (with its upload) unless the request hands it on.
+struct Reservation<'a> {
+    jobs: &'a jobs::Jobs,
+    id: &'a str,
+    dir: &'a Path,
+    kept: bool,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.jobs.abandon(self.id);
+            let _ = std::fs::remove_dir_all(self.dir);
+        }
+    }
 }
 
 /// Training jobs, newest first.
@@ -390,7 +412,14 @@ pub async fn detect(
 ) -> Result<Json<DetectionView>, Error> {
     let all_sessions = take(&mut pairs, "sessions").as_deref() == Some("all");
     let task = state.store.task(&name)?;
-    let flags = settings::flags(&pairs);
+    let flags = settings::flags(&pairs)?;
+    let m = media(req.headers());
+    if !m.starts_with("multipart/form-data") && upload::Encoding::of(&m, task).is_none() {
+        return Err(Error::UnsupportedType {
+            found: m,
+            expected: upload::Encoding::expected(task).into(),
+        });
+    }
     enum Plan {
         Metrics(Box<Options>),
         Logs(Option<usize>),
@@ -434,14 +463,14 @@ pub async fn detect(
     let d = state
         .runs
         .start(&state.store.runs(), &name, task.name(), columns)?;
-    let dir = runs::lock_dir(&d);
-    let upload = match save(&state, req, task, &dir).await {
-        Ok(u) => u,
-        Err(e) => {
-            runs::finish(&d, &state.events, Err(e.to_string()));
-            return Err(e);
-        }
+    // Failed if the request ends before the detection does (a dropped connection).
+    let mut pending = Pending {
+        d: &d,
+        events: &state.events,
+        done: false,
     };
+    let dir = runs::lock_dir(&d);
+    let upload = save(&state, req, task, &dir).await?;
     let data = upload.data.clone().expect("saved data");
     let labels = upload.labels.clone();
     let shown = {
@@ -519,6 +548,7 @@ pub async fn detect(
         })
     };
     let outcome = worker.await.map_err(Error::internal)?;
+    pending.done = true;
     match outcome {
         Ok(f) => {
             runs::finish(&d, &state.events, Ok(f));
@@ -529,6 +559,25 @@ pub async fn detect(
             let err = detector_error(e, &shown);
             runs::finish(&d, &state.events, Err(err.to_string()));
             Err(err)
+        }
+    }
+}
+
+/// A detection a request is running, failed if the request ends first.
+struct Pending<'a> {
+    d: &'a runs::Shared,
+    events: &'a crate::events::Events,
+    done: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            runs::finish(
+                self.d,
+                self.events,
+                Err("the request ended before the detection finished".into()),
+            );
         }
     }
 }
@@ -589,22 +638,24 @@ pub async fn get_detection(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SeriesParams {
+    /// The host (the group column's value; empty for a file read as one series).
+    pub host: String,
     /// Thin to at most this many rows (the highest score of each stretch kept) [default: 20000].
     pub max_points: Option<usize>,
 }
 
 /// One host's metrics, scores and anomalies in a detection, for charts.
-#[utoipa::path(get, path = "/v1/detections/{id}/series/{host}", params(("id" = String, Path), ("host" = String, Path), SeriesParams),
+#[utoipa::path(get, path = "/v1/detections/{id}/series", params(("id" = String, Path), SeriesParams),
     responses((status = 200, body = SeriesView), (status = 404, body = Problem)))]
 pub async fn get_series(
     State(state): State<AppState>,
-    UrlPath((id, host)): UrlPath<(String, String)>,
+    UrlPath(id): UrlPath<String>,
     Query(p): Query<SeriesParams>,
 ) -> Result<Json<SeriesView>, Error> {
     let d = state.runs.get(&id)?;
     Ok(Json(runs::series(
         &d,
-        &host,
+        &p.host,
         p.max_points.unwrap_or(20_000),
     )?))
 }

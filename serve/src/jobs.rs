@@ -89,6 +89,9 @@ pub enum Spec {
     Logs(Box<LogsSettings>),
 }
 
+/// Finished jobs kept for `GET /v1/jobs`.
+const KEEP_FINISHED: usize = 200;
+
 /// The registry of jobs.
 pub struct Jobs {
     inner: Mutex<Inner>,
@@ -123,13 +126,40 @@ impl Jobs {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reserves `model` for a new job; refused while another job trains it.
-    pub fn reserve(&self, model: &str, task: Task, max_epochs: usize) -> Result<Job, Error> {
+    /// Reserves `model` for a new job; refused while another job trains it, or when the
+    /// model exists and may not be replaced (checked under the same lock, so a job that
+    /// finishes meanwhile cannot slip between the two).
+    pub fn reserve(
+        &self,
+        model: &str,
+        task: Task,
+        max_epochs: usize,
+        exists: impl Fn() -> bool,
+        force: bool,
+    ) -> Result<Job, Error> {
         let mut inner = self.lock();
         if inner.training.contains(model) {
             return Err(Error::Conflict(format!(
                 "model {model:?} is being trained by another job"
             )));
+        }
+        if !force && exists() {
+            return Err(Error::Conflict(format!(
+                "model {model:?} already exists; pass force=true to replace it"
+            )));
+        }
+        // Finished jobs past the newest KEEP_FINISHED are forgotten.
+        let finished: Vec<u64> = inner
+            .jobs
+            .iter()
+            .filter(|(_, j)| j.state.finished())
+            .map(|(k, _)| *k)
+            .collect();
+        for k in finished
+            .iter()
+            .take(finished.len().saturating_sub(KEEP_FINISHED))
+        {
+            inner.jobs.remove(k);
         }
         inner.next += 1;
         let id = inner.next;
@@ -240,11 +270,12 @@ fn finish(run: &Run, state: JobState, error: Option<String>, result: Option<serd
 /// Waits for a training slot, trains, records the outcome.
 pub async fn execute(run: Run) {
     let permit = tokio::select! {
-        p = run.jobs.permits.clone().acquire_owned() => p,
+        biased;
         () = run.stopping.cancelled() => {
             finish(&run, JobState::Cancelled, Some("the service shut down before the job started".into()), None);
             return;
         }
+        p = run.jobs.permits.clone().acquire_owned() => p,
     };
     let Ok(_permit) = permit else {
         finish(
@@ -310,10 +341,9 @@ pub fn spec(
     pairs: &[(String, String)],
     config: Option<&PathBuf>,
 ) -> Result<Spec, Error> {
-    let mut flags = settings::flags(pairs);
+    let mut flags = settings::flags(pairs)?;
     if let Some(c) = config {
-        flags.push("--config".into());
-        flags.push(c.display().to_string());
+        flags.push(format!("--config={}", c.display()));
     }
     Ok(match task {
         Task::Metrics => Spec::Metrics(Box::new(

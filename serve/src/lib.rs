@@ -132,7 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}", get(api::get_job))
         .route("/v1/detections", get(api::list_detections))
         .route("/v1/detections/{id}", get(api::get_detection))
-        .route("/v1/detections/{id}/series/{host}", get(api::get_series))
+        .route("/v1/detections/{id}/series", get(api::get_series))
         .route("/train", post(api::create_model))
         .route("/analyze_logs", post(api::analyze_logs))
         .merge(assets::routes())
@@ -141,8 +141,11 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        // Uploads are streamed and counted by the service against `max_body` itself.
-        .layer(DefaultBodyLimit::disable());
+        // Plain bodies are streamed and counted against `max_body` by the service itself;
+        // this bounds what multipart parsing may read (part headers included).
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(state.config.max_body).unwrap_or(usize::MAX),
+        ));
     // Server-sent events stay open: outside the timeout.
     Router::new()
         .route("/v1/events", get(api::events))

@@ -243,10 +243,23 @@ impl Runs {
             dir,
         }));
         inner.1.push_back((n, d.clone()));
+        // The oldest finished detections past `keep` go (a running one stays).
+        let mut gone = Vec::new();
         while inner.1.len() > self.keep {
-            if let Some((_, old)) = inner.1.pop_front() {
-                let _ = std::fs::remove_dir_all(&lock(&old).dir);
+            let Some(i) = inner
+                .1
+                .iter()
+                .position(|(_, x)| lock(x).view.state != RunState::Running)
+            else {
+                break;
+            };
+            if let Some((_, old)) = inner.1.remove(i) {
+                gone.push(lock(&old).dir.clone());
             }
+        }
+        drop(inner);
+        for dir in gone {
+            let _ = std::fs::remove_dir_all(dir);
         }
         Ok(d)
     }
@@ -395,7 +408,8 @@ impl Sink for Watch {
         {
             let mut d = lock(&self.d);
             d.view.rows += 1;
-            if d.stored < self.max_rows {
+            // A row of another width (the model replaced meanwhile) is scored, not kept.
+            if d.stored < self.max_rows && row.values.len() == d.columns.len() {
                 d.stored += 1;
                 let s = d.series.entry(host.to_string()).or_default();
                 s.time.push(row.time);

@@ -8,18 +8,39 @@ use vigil_cli::train::SettingsError;
 use crate::error::Error;
 
 /// Query pairs as flags; `true` or an empty value is a switch, `false` leaves it off.
-pub fn flags(pairs: &[(String, String)]) -> Vec<String> {
+/// Each value is joined to its flag (`--format=<value>`), so no value is read as a flag;
+/// keys are plain setting names, and `config` (a file on the server) is not one: a TOML
+/// config comes as a multipart part.
+pub fn flags(pairs: &[(String, String)]) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     for (key, value) in pairs {
+        let plain = !key.is_empty()
+            && key.len() <= 40
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit());
+        if !plain || key == "config" {
+            return Err(Error::BadRequest {
+                detail: if key == "config" {
+                    "config is not a query setting: send the TOML config as a multipart `config` part".into()
+                } else {
+                    format!("{key:?} is not a setting name (lowercase letters, digits and '_')")
+                },
+                field: Some(key.clone()),
+                value: None,
+            });
+        }
         if value == "false" {
             continue;
         }
-        out.push(format!("--{}", key.replace('_', "-")));
-        if !(value.is_empty() || value == "true") {
-            out.push(value.clone());
+        let flag = format!("--{}", key.replace('_', "-"));
+        if value.is_empty() || value == "true" {
+            out.push(flag);
+        } else {
+            out.push(format!("{flag}={value}"));
         }
     }
-    out
+    Ok(out)
 }
 
 /// A clap error as a problem naming the setting (`window`, not `--window`).

@@ -169,8 +169,13 @@ impl Store {
         let gone = self
             .runs()
             .join(format!(".deleted-{name}-{}", std::process::id()));
-        std::fs::rename(&dir, &gone).map_err(Error::internal)?;
-        std::fs::remove_dir_all(&gone).map_err(Error::internal)
+        std::fs::rename(&dir, &gone).map_err(|e| match e.kind() {
+            // Deleted meanwhile by another request.
+            std::io::ErrorKind::NotFound => Error::UnknownModel(name.into()),
+            _ => Error::internal(format!("cannot delete model {name:?}: {e}")),
+        })?;
+        std::fs::remove_dir_all(&gone)
+            .map_err(|e| Error::internal(format!("cannot delete model {name:?}: {e}")))
     }
 
     /// A library message with the store's absolute paths shown relative to it.

@@ -143,7 +143,11 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    // Bounded label values: the methods the API uses, anything else as `other`.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "DELETE" | "HEAD" | "PUT" | "OPTIONS") => m.to_string(),
+        _ => "other".to_string(),
+    };
     let started = Instant::now();
     let response = next.run(req).await;
     let t = &state.telemetry;

@@ -112,9 +112,19 @@ impl Budget {
     }
 }
 
+/// A write error, naming the upload's file by its name only (never a server path).
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |e| Error::Internal(format!("cannot write {}: {e}", path.display()))
+    move |e| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        Error::Internal(format!(
+            "cannot store the upload ({}): {e}",
+            name.unwrap_or_default()
+        ))
+    }
 }
+
+/// The longest NDJSON line read.
+const MAX_LINE: usize = 1 << 20;
 
 /// Writes a stream of chunks into `path` with `encoding`.
 async fn save_stream<S, E>(
@@ -168,15 +178,34 @@ where
             Encoding::Csv | Encoding::Text => out.write_all(&chunk).map_err(io(path))?,
             Encoding::JsonRows => whole.extend_from_slice(&chunk),
             Encoding::Ndjson => {
+                // Only the new bytes are searched for line ends.
+                let mut scan = pending.len();
                 pending.extend_from_slice(&chunk);
                 let mut start = 0;
-                while let Some(n) = pending[start..].iter().position(|&b| b == b'\n') {
+                while let Some(n) = pending[scan..].iter().position(|&b| b == b'\n') {
                     line += 1;
-                    let text = &pending[start..start + n];
-                    ndjson_line(text, line, shown, rows.as_mut(), &mut out, path)?;
-                    start += n + 1;
+                    let end = scan + n;
+                    ndjson_line(
+                        &pending[start..end],
+                        line,
+                        shown,
+                        rows.as_mut(),
+                        &mut out,
+                        path,
+                    )?;
+                    start = end + 1;
+                    scan = start;
                 }
                 pending.drain(..start);
+                if pending.len() > MAX_LINE {
+                    return Err(Error::BadData {
+                        detail: format!(
+                            "{shown}:{}: a line longer than {MAX_LINE} bytes",
+                            line + 1
+                        ),
+                        line: Some(line + 1),
+                    });
+                }
             }
         }
     }

@@ -113,6 +113,14 @@ fn bad_requests_get_problem_documents_and_the_server_stays_healthy() {
     assert_eq!(p["value"], "../etc");
     let p = problem(train("name=m&task=images"), 400);
     assert_eq!(p["field"], "task");
+    // No setting may name a file on the server, nor smuggle a flag in a key or value.
+    let p = problem(train("name=m&config=/etc/passwd"), 400);
+    assert_eq!(p["field"], "config");
+    assert!(!p["detail"].as_str().unwrap().contains("root"), "{p}");
+    let p = problem(train("name=m&config%3D%2Fetc%2Fpasswd=true"), 400);
+    assert_eq!(p["field"], "config=/etc/passwd");
+    let p = problem(train("name=m&epochs=--config=/etc/passwd"), 400);
+    assert_eq!(p["field"], "epochs");
     // Settings that conflict (the trainer's own check).
     let p = problem(train("name=m&model_kind=pca&hidden=8"), 400);
     assert!(p["detail"].as_str().unwrap().contains("pca"), "{p}");
@@ -215,6 +223,17 @@ fn bad_metric_data_is_named_by_line_and_column() {
         "{:#}",
         v["summary"]["report"]
     );
+    // An NDJSON line that never ends is refused, not buffered.
+    let long = format!("{{\"host\": \"{}", "x".repeat(1_200_000));
+    let p = problem(
+        c.post(server.url("/v1/models/m/detect"))
+            .header("content-type", "application/x-ndjson")
+            .body(long)
+            .send()
+            .unwrap(),
+        422,
+    );
+    assert!(p["detail"].as_str().unwrap().contains("longer than"), "{p}");
     // A detector flag out of range.
     let p = problem(
         c.post(server.url("/v1/models/m/detect?threshold=pot&q=2"))

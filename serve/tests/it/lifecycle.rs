@@ -139,6 +139,48 @@ fn shutdown_fails_unfinished_jobs_and_writes_no_half_model() {
 }
 
 #[test]
+fn shutdown_lets_a_running_job_finish_within_the_grace_period() {
+    let f = fixture();
+    let store = tempfile::tempdir().unwrap();
+    let (mut child, base) = spawn(store.path(), &["--shutdown-grace", "5m"]);
+    let c = reqwest::blocking::Client::new();
+    let train: String = std::fs::read_to_string(f.data.join("train/metrics.csv"))
+        .unwrap()
+        .lines()
+        .take(4000)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let r = c
+        .post(format!("{base}/v1/models?name=quick&epochs=3&window=10"))
+        .header("content-type", "text/csv")
+        .body(train)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..300 {
+        let j: Value = c
+            .get(format!("{base}/v1/jobs/{id}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if j["state"] != "queued" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
+    // The job finished after the signal: its model is whole and loads.
+    let model = vigil_model::ModelDir::load(&store.path().join("quick")).unwrap();
+    assert_eq!(model.history.epochs.len(), 3);
+}
+
+#[test]
 fn events_stream_job_and_detection_progress() {
     let f = fixture();
     let server = Server::start(Default::default());

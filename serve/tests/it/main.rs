@@ -154,7 +154,7 @@ fn a_model_trained_by_the_service_detects_what_the_cli_detects() {
     let host = &expected[0].0;
     let id = v["id"].as_str().unwrap();
     let s: Value = c
-        .get(server.url(&format!("/v1/detections/{id}/series/{host}")))
+        .get(server.url(&format!("/v1/detections/{id}/series?host={host}")))
         .send()
         .unwrap()
         .json()
@@ -297,7 +297,7 @@ fn the_openapi_document_describes_every_route() {
         "/v1/jobs/{id}",
         "/v1/detections",
         "/v1/detections/{id}",
-        "/v1/detections/{id}/series/{host}",
+        "/v1/detections/{id}/series",
     ] {
         assert!(paths.contains_key(p), "{p} missing from {:?}", paths.keys());
     }
