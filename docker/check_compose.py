@@ -24,6 +24,10 @@ A flag or subcommand that does not exist makes the program exit with an error (c
 the check fails with the command line and the program's message. Then every output the
 pipeline should leave is looked for (the charts as PNGs, the log sessions judged).
 
+Services with a profile (`serve`) are not started by a bare `up`, so `run` leaves them out
+of the pipeline; it then starts `serve` over the pipeline's output, runs its healthcheck
+until it passes, asks it for the models and stops it with SIGTERM.
+
 `steps` compares compose.yaml (at its defaults) with ./pipeline.sh: a service for each
 `run PROGRAM -- ARGS` step, with the same subcommand and flags and its paths the same files
 under /data, and no service pipeline.sh lacks; so a step added to one and not the other
@@ -365,7 +369,8 @@ def run_pipeline(settings, bin_dir, tmp, services_to_run=None):
     if unknown:
         raise CheckError(f"settings not used by compose.yaml: {sorted(unknown)}")
     services = doc.get("services", {})
-    names = order(services)
+    # A service with a profile is not started by a bare `docker compose up` (serve).
+    names = [n for n in order(services) if not services[n].get("profiles")]
     if services_to_run is not None:
         names = [n for n in names if n in services_to_run]
     jobs = {name: prepare(name, services[name], bin_dir, tmp) for name in names}
@@ -549,6 +554,7 @@ def check_pipeline_steps():
     services = {
         name: shlex.split(s["command"]) if isinstance(s["command"], str) else s["command"]
         for name, s in doc["services"].items()
+        if not s.get("profiles")  # not a pipeline step (serve)
     }
     unmatched = dict(services)
     problems = []
@@ -795,6 +801,66 @@ def run_checks(bin_dir, tmp):
         {"epochs": 3},
     )
     print("docker/config/training.toml and deeplog.toml show the trainers' defaults")
+
+    check_serve(bin_dir, tmp, out)
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_serve(bin_dir, tmp, out):
+    """The `serve` service over the pipeline's output: its command started as compose
+    would (mounts mapped), its healthcheck run until it passes, the pipeline's two models
+    listed by the API, then SIGTERM and a clean exit. One departure: the container's port
+    8080 becomes a free loopback port here, in the command and in the healthcheck alike."""
+    import signal
+    import urllib.request
+
+    doc, _ = load({"VIGIL_OUT": str(out)})
+    service = doc["services"]["serve"]
+    if service.get("profiles") != ["serve"]:
+        raise CheckError("services.serve: expected profiles: [serve] (not part of a bare up)")
+    test = service.get("healthcheck", {}).get("test", [])
+    if test[:2] != ["CMD", "vigil"]:
+        raise CheckError(f"services.serve.healthcheck.test: expected [CMD, vigil, …], found {test}")
+    port = str(free_port())
+    words, cmd, cwd, env, _ = prepare("serve", service, bin_dir, tmp)
+    cmd = [w.replace(":8080", f":{port}") for w in cmd]
+    check = [str(bin_dir / "vigil"), *(w.replace(":8080", f":{port}") for w in test[2:])]
+    print(f"serve: {shlex.join(words)} (port {port} here), healthcheck {shlex.join(test[1:])}")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise CheckError(
+                    f"services.serve: exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}"
+                )
+            if subprocess.run(check, capture_output=True).returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise CheckError("services.serve: the healthcheck never passed within 60 s")
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=10) as r:
+            listed = sorted(m["name"] for m in json.load(r)["models"])
+        if listed != ["logs", "metrics"]:
+            raise CheckError(f"services.serve: /v1/models lists {listed}, not the pipeline's logs and metrics")
+        print(f"serve: healthy, serving the pipeline's models {listed}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise CheckError("services.serve: still running 30 s after SIGTERM")
+    if rc != 0:
+        raise CheckError(f"services.serve: exit status {rc} after SIGTERM")
+    print("serve: stopped cleanly on SIGTERM")
 
 
 if __name__ == "__main__":

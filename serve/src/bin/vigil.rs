@@ -19,6 +19,19 @@ enum Command {
     /// Serve the REST API (`/v1/…`, `/openapi.json`, `/metrics`) and the dashboard (`/`)
     /// over a store of model directories.
     Serve(ServeArgs),
+    /// Exit 0 if a running service answers 200 at URL (a container's healthcheck: the image
+    /// has no curl).
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+struct HealthArgs {
+    /// The URL to ask (plain http).
+    #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
+    url: String,
+    /// Give up after this long.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -54,10 +67,11 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Cli {
-        command: Command::Serve(a),
-    } = Cli::parse();
-    match run(a) {
+    let outcome = match Cli::parse().command {
+        Command::Serve(a) => run(a),
+        Command::Health(a) => health(&a),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vigil: {e:#}");
@@ -100,6 +114,35 @@ fn run(a: ServeArgs) -> anyhow::Result<()> {
     // it dies with the process, before it could rename a model into place.
     runtime.shutdown_background();
     outcome
+}
+
+/// One HTTP/1.0 GET over a plain TCP connection; Ok if the status is 200.
+fn health(a: &HealthArgs) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let rest = a
+        .url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow::anyhow!("--url: only http:// URLs, found {:?}", a.url))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let timeout = std::time::Duration::from_secs(a.timeout.secs().max(1) as u64);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("cannot resolve {authority}"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.url))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n")?;
+    let mut answer = Vec::new();
+    stream.take(64 << 10).read_to_end(&mut answer)?;
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.lines().next().unwrap_or("");
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        anyhow::bail!("{}: {status}", a.url)
+    }
 }
 
 async fn shutdown_signal() {
