@@ -36,7 +36,10 @@ async function loadDetection() {
   if (!state.detection) return;
   const v = await getJSON(`/v1/detections/${encodeURIComponent(state.detection)}`);
   state.view = v;
-  status(`${v.rows} rows, ${v.anomalies.length} anomalies` + (v.task === "logs" ? `, ${v.anomalous_sessions} of ${v.sessions_judged} sessions anomalous` : "") + (v.state === "running" ? " (running)" : ""));
+  const what = v.task === "logs"
+    ? `${v.summary?.lines?.lines ?? "?"} lines, ${v.anomalous_sessions} of ${v.sessions_judged} sessions anomalous`
+    : `${v.rows} rows, ${v.anomalies.length} anomalies`;
+  status(what + (v.state === "running" ? " (running)" : ""));
   renderFleet(v);
   renderAnomalies(v);
   renderSessions(v);
@@ -76,11 +79,41 @@ function renderAnomalies(v) {
 function renderSessions(v) {
   const logs = v.task === "logs";
   $("#logs-panel").hidden = !logs;
+  $("#fleet").hidden = logs;
+  $("#fleet-title").hidden = logs;
   $("#host-panel").hidden = logs;
   if (!logs) return;
   $("#sessions-summary").textContent = `${v.anomalous_sessions} of ${v.sessions_judged} sessions judged anomalous`;
+  renderTimeline(v.summary?.timeline);
   $("#sessions tbody").innerHTML = v.sessions.map((s) =>
     `<tr class="session"><td>${esc(s.session)}</td><td>${s.score}</td><td>${s.events}</td><td>${s.first_anomalous_line ?? ""}</td><td class="explanation">${esc(s.reason)}</td></tr>`).join("");
+}
+
+// The log's most frequent templates, lines per time bucket (the detector's timeline).
+function renderTimeline(t) {
+  const el = $("#templates-chart");
+  for (const p of state.plots) p.destroy();
+  state.plots = [];
+  el.innerHTML = "";
+  if (!t || !t.series.length) {
+    el.textContent = "no timed lines in this log";
+    el.dataset.series = "0";
+    return;
+  }
+  const n = t.series[0].counts.length;
+  const time = Array.from({ length: n }, (_, i) => t.start + i * t.bucket_seconds);
+  const short = (s) => (s.length > 60 ? s.slice(0, 57) + "…" : s);
+  const plot = new uPlot({
+    width: Math.max(400, $("#logs-panel").clientWidth - 30), height: 280, tzDate: utc,
+    scales: { x: { time: true } },
+    series: [{}, ...t.series.map((v, k) => ({
+      label: `${v.id}: ${short(v.text)}`, stroke: COLORS[k % COLORS.length], width: 1.2,
+      paths: uPlot.paths.stepped({ align: 1 }),
+    }))],
+    axes: [{}, { label: `lines per ${t.bucket_seconds >= 3600 ? t.bucket_seconds / 3600 + " h" : t.bucket_seconds / 60 + " min"}` }],
+  }, [time, ...t.series.map((v) => v.counts)], el);
+  state.plots = [plot];
+  el.dataset.series = String(t.series.length);
 }
 
 async function selectHost(host) {

@@ -13,6 +13,7 @@ pub mod judge;
 pub mod parse;
 mod run;
 pub mod sessions_csv;
+pub mod timeline;
 
 pub use evaluate::{SessionEvaluation, evaluate, render};
 pub use judge::{Input, Judged, judge, used_top_g};

@@ -57,7 +57,12 @@ pub struct LogsSummary {
     pub lines_unmatched: u64,
     pub seconds: f64,
     pub evaluation: Option<SessionEvaluation>,
+    /// Raw logs with times: the most frequent templates' lines per time bucket.
+    pub timeline: Option<super::timeline::Timeline>,
 }
+
+/// Templates the timeline shows apart (the rest are summed).
+const TIMELINE_TEMPLATES: usize = 10;
 
 fn model_err(dir: &Path, message: String) -> crate::Error {
     crate::Error::Model(vigil_model::Error::BadFile {
@@ -84,6 +89,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
     let (mut without_session, mut unmatched) = (0, 0);
     let mut truth: Option<HashMap<String, (bool, String)>> = None;
     let mut span = None;
+    let mut timeline = None;
     let (input_path, sessions): (PathBuf, Vec<Input>) = match &job.input {
         LogsInput::Raw(path) => {
             let value = model.parsing.clone().ok_or_else(|| {
@@ -111,6 +117,11 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
                 }
                 Some(_) => None,
             };
+            timeline = super::timeline::timeline(
+                &log.sessions,
+                |t| miner.template(t).text().to_string(),
+                TIMELINE_TEMPLATES,
+            );
             let inputs = log
                 .sessions
                 .into_iter()
@@ -170,6 +181,7 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
         lines_unmatched: unmatched,
         seconds: started.elapsed().as_secs_f64(),
         evaluation,
+        timeline,
     };
     crate::write_json(&job.out.join("summary.json"), &summary)?;
     Ok(summary)

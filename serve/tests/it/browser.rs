@@ -140,6 +140,50 @@ fn the_dashboard_shows_a_hosts_chart_with_anomalies_shaded_and_explained() {
         "only {shade} shaded pixels in {}",
         shot.display()
     );
+    // A log model's detection: the templates over time and the sessions' reasons.
+    copy_dir(&f.log_model, &server.store().join("shop-logs"));
+    let r = c
+        .post(server.url("/v1/models/shop-logs/detect"))
+        .header("content-type", "text/plain")
+        .body(std::fs::read(f.data.join("test/logs.log")).unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let logs: Value = r.json().unwrap();
+    let timeline = &logs["summary"]["timeline"]["series"];
+    let url = server.url(&format!(
+        "/?detection={}&live=0",
+        logs["id"].as_str().unwrap()
+    ));
+    let dom = headless(&url, "--dump-dom", profile.path());
+    assert_eq!(
+        attr(&dom, "<body", "data-ready").as_deref(),
+        Some("1"),
+        "{dom}"
+    );
+    let drawn: usize = attr(&dom, "id=\"templates-chart\"", "data-series")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(drawn, timeline.as_array().unwrap().len());
+    assert!(drawn >= 2, "{timeline}");
+    let reason = logs["sessions"][0]["reason"].as_str().unwrap();
+    // Text nodes as Chromium serialises them: &, < and > escaped, quotes as they are.
+    let escaped = reason
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(dom.contains(&escaped), "reason {reason:?} not listed");
+    if std::env::var_os("VIGIL_UPDATE_SCREENSHOTS").is_some() {
+        let shot = profile.path().join("logs.png");
+        headless(
+            &url,
+            &format!("--screenshot={}", shot.display()),
+            profile.path(),
+        );
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/dashboard-logs.png");
+        std::fs::copy(&shot, docs).unwrap();
+    }
     if std::env::var_os("VIGIL_UPDATE_SCREENSHOTS").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/dashboard.png");
         std::fs::copy(&shot, docs).unwrap();
