@@ -138,3 +138,38 @@ pub fn problem_response(p: &Problem) -> Response {
     );
     r
 }
+
+/// Every error response a problem document: axum's own rejections (a query that does not
+/// parse, a missing parameter) and the timeout layer's 408 come as plain text; their status
+/// is kept and their text becomes the detail.
+pub async fn as_problem(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 << 10)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let detail = match (status, text.is_empty()) {
+        (StatusCode::REQUEST_TIMEOUT, _) => {
+            "the request took longer than the service's request timeout".to_string()
+        }
+        (_, true) => status.canonical_reason().unwrap_or("error").to_string(),
+        _ => text,
+    };
+    problem_response(&Problem {
+        kind: format!("/problems/{}", status.as_u16()),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail,
+        field: None,
+        line: None,
+        value: None,
+    })
+}

@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", get(api::events))
         .merge(api)
+        .layer(axum::middleware::from_fn(error::as_problem))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             telemetry::track,

@@ -251,6 +251,25 @@ fn bad_metric_data_is_named_by_line_and_column() {
         404,
     );
     problem(c.get(server.url("/v2/nothing")).send().unwrap(), 404);
+    // axum's own rejections are problem documents too.
+    let v: Value = detect(test.join("\n")).json().unwrap();
+    let id = v["id"].as_str().unwrap();
+    let p = problem(
+        c.get(server.url(&format!(
+            "/v1/detections/{id}/series?host=web-1&max_points=many"
+        )))
+        .send()
+        .unwrap(),
+        400,
+    );
+    assert!(p["detail"].as_str().unwrap().contains("max_points"), "{p}");
+    problem(
+        c.get(server.url(&format!("/v1/detections/{id}/series")))
+            .send()
+            .unwrap(),
+        400,
+    );
+    problem(c.put(server.url("/v1/models")).send().unwrap(), 405);
     // A damaged model directory is listed as unusable, and refused by name.
     std::fs::create_dir_all(server.store().join("junk")).unwrap();
     let models: Value = c
