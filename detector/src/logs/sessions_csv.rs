@@ -8,23 +8,26 @@ use vigil_core::AtomicFile;
 use super::Judged;
 use super::judge::Cut;
 
+/// The columns of `sessions.csv`, in order.
+const HEADER: [&str; 10] = [
+    "session",
+    "anomalous",
+    "score",
+    "min_probability",
+    "events",
+    "first_anomalous_line",
+    "reason",
+    "baseline_anomalous",
+    "new_event",
+    "cut_by_file",
+];
+
 /// Writes `sessions.csv` atomically.
 pub fn write_sessions(path: &Path, judged: &[Judged]) -> std::io::Result<()> {
     let mut file = AtomicFile::create(path)?;
     {
         let mut w = csv::Writer::from_writer(&mut file);
-        w.write_record([
-            "session",
-            "anomalous",
-            "score",
-            "min_probability",
-            "events",
-            "first_anomalous_line",
-            "reason",
-            "baseline_anomalous",
-            "new_event",
-            "cut_by_file",
-        ])?;
+        w.write_record(HEADER)?;
         for j in judged {
             w.write_record([
                 j.session.as_str(),

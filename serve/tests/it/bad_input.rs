@@ -158,20 +158,12 @@ fn bad_metric_data_is_named_by_line_and_column() {
     let server = Server::start(Default::default());
     let c = &server.client;
     // A small metrics model trained through the service.
-    let train: String = std::fs::read_to_string(f.data.join("train/metrics.csv"))
-        .unwrap()
-        .lines()
-        .take(4000)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let r = c
-        .post(server.url("/v1/models?name=m&epochs=1&window=10"))
-        .header("content-type", "text/csv")
-        .body(train)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let loc = crate::support::start_training(
+        c,
+        &server.base,
+        "name=m&epochs=1&window=10",
+        f.small_train(),
+    );
     let job = crate::support::wait_job(&server, &loc, std::time::Duration::from_secs(300));
     assert_eq!(job["state"], "succeeded", "{job}");
     // The same name again without force: a conflict.

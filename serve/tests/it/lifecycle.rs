@@ -144,26 +144,11 @@ fn shutdown_lets_a_running_job_finish_within_the_grace_period() {
     let store = tempfile::tempdir().unwrap();
     let (mut child, base) = spawn(store.path(), &["--shutdown-grace", "5m"]);
     let c = reqwest::blocking::Client::new();
-    let train: String = std::fs::read_to_string(f.data.join("train/metrics.csv"))
-        .unwrap()
-        .lines()
-        .take(4000)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let r = c
-        .post(format!("{base}/v1/models?name=quick&epochs=3&window=10"))
-        .header("content-type", "text/csv")
-        .body(train)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let loc =
+        crate::support::start_training(&c, &base, "name=quick&epochs=3&window=10", f.small_train());
     for _ in 0..300 {
         let j: Value = c
-            .get(format!("{base}/v1/jobs/{id}"))
+            .get(format!("{base}{loc}"))
             .send()
             .unwrap()
             .json()
@@ -203,19 +188,12 @@ fn events_stream_job_and_detection_progress() {
     });
     std::thread::sleep(Duration::from_millis(300));
     let c = &server.client;
-    let train: String = std::fs::read_to_string(f.data.join("train/metrics.csv"))
-        .unwrap()
-        .lines()
-        .take(4000)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let r = c
-        .post(server.url("/v1/models?name=m&epochs=2&window=10"))
-        .header("content-type", "text/csv")
-        .body(train)
-        .send()
-        .unwrap();
-    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let loc = crate::support::start_training(
+        c,
+        &server.base,
+        "name=m&epochs=2&window=10",
+        f.small_train(),
+    );
     assert_eq!(
         wait_job(&server, &loc, Duration::from_secs(300))["state"],
         "succeeded"

@@ -221,3 +221,32 @@ pub fn counter(text: &str, name: &str) -> f64 {
         .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
         .unwrap_or_else(|| panic!("{name} not in {text}"))
 }
+
+impl Fixture {
+    /// The first 4,000 lines of the training metrics: enough for a small, quick model.
+    pub fn small_train(&self) -> String {
+        std::fs::read_to_string(self.data.join("train/metrics.csv"))
+            .unwrap()
+            .lines()
+            .take(4000)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Starts a training job of `query` on `body` (CSV) at `base`; its `Location`.
+pub fn start_training(
+    c: &reqwest::blocking::Client,
+    base: &str,
+    query: &str,
+    body: String,
+) -> String {
+    let r = c
+        .post(format!("{base}/v1/models?{query}"))
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    r.headers()["location"].to_str().unwrap().to_string()
+}
