@@ -34,15 +34,15 @@ pub enum Error {
     #[error("cannot read {path}: {message}")]
     Form { path: PathBuf, message: String },
     #[error(
-        "expected a positive duration like \"30s\", \"15m\", \"1h30m\" or \"180d\", found {0:?}"
+        "expected a positive duration like \"30s\", \"15m\", \"1h30m\" or \"180d\", found {}", shown(.0)
     )]
     BadDuration(String),
-    #[error("expected a positive duration, found the negative {0:?}")]
+    #[error("expected a positive duration, found the negative {}", shown(.0))]
     NegativeDuration(String),
-    #[error("expected a non-zero duration, found {0:?}")]
+    #[error("expected a non-zero duration, found {}", shown(.0))]
     ZeroDuration(String),
     #[error(
-        "expected a timestamp in RFC 3339 (2026-01-01T00:00:00Z), \"YYYY-MM-DD HH:MM:SS\" or unix seconds, found {0:?}"
+        "expected a timestamp in RFC 3339 (2026-01-01T00:00:00Z), \"YYYY-MM-DD HH:MM:SS\" or unix seconds, found {}", shown(.0)
     )]
     BadTimestamp(String),
     /// A threshold method's parameter out of range.
@@ -84,4 +84,28 @@ impl Error {
             message,
         }
     }
+}
+
+/// Characters of a bad value an error message quotes; the rest is counted, not echoed.
+pub const SHOWN_CHARS: usize = 100;
+
+/// A value quoted in an error message: whole (as `{:?}`) up to [`SHOWN_CHARS`] characters,
+/// else its beginning and its length.
+pub fn shown(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= SHOWN_CHARS {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(SHOWN_CHARS).collect();
+    format!("{head:?}… ({n} characters)")
+}
+
+/// Text quoted bare (a column name, a list of them), cut after [`SHOWN_CHARS`] characters.
+pub fn clip(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= SHOWN_CHARS {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(SHOWN_CHARS).collect();
+    format!("{head}… ({n} characters)")
 }

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{clip, shown};
 use crate::time::parse_timestamp;
 
 /// What to do with a line that cannot be read.
@@ -195,15 +196,16 @@ pub fn read_table_from(
     let time_i = match &options.time_column {
         Some(name) => find(name).ok_or_else(|| {
             file_err(format!(
-                "no time column {name:?}; the columns are {}",
-                headers.join(", ")
+                "no time column {}; the columns are {}",
+                shown(name),
+                clip(&headers.join(", "))
             ))
         })?,
         None => TIME_NAMES.iter().find_map(|n| find(n)).ok_or_else(|| {
             file_err(format!(
                 "no time column (looked for {}); name it with --time-column. The columns are {}",
                 TIME_NAMES.join(", "),
-                headers.join(", ")
+                clip(&headers.join(", "))
             ))
         })?,
     };
@@ -211,8 +213,9 @@ pub fn read_table_from(
         Some("") => None,
         Some(name) => Some(find(name).ok_or_else(|| {
             file_err(format!(
-                "no group column {name:?}; the columns are {}",
-                headers.join(", ")
+                "no group column {}; the columns are {}",
+                shown(name),
+                clip(&headers.join(", "))
             ))
         })?),
         None => find("host"),
@@ -229,8 +232,9 @@ pub fn read_table_from(
             .map(|n| {
                 find(n).ok_or_else(|| {
                     file_err(format!(
-                        "no column {n:?}; the columns are {}",
-                        headers.join(", ")
+                        "no column {}; the columns are {}",
+                        shown(n),
+                        clip(&headers.join(", "))
                     ))
                 })
             })
@@ -337,7 +341,7 @@ pub fn read_table_from(
                 if others.is_empty() {
                     String::new()
                 } else {
-                    format!(" (the other columns: {})", others.join(", "))
+                    format!(" (the other columns: {})", clip(&others.join(", ")))
                 }
             )));
         }
@@ -430,14 +434,16 @@ fn parse_row(
                 Ok(v) if v.is_finite() => v as f32,
                 Ok(_) => {
                     return Err(format!(
-                        "column {}: {cell:?} is not a finite number (leave the cell empty to mark a missing value)",
-                        headers[i]
+                        "column {}: {} is not a finite number (leave the cell empty to mark a missing value)",
+                        clip(&headers[i]),
+                        shown(cell)
                     ));
                 }
                 Err(_) => {
                     return Err(format!(
-                        "column {}: expected a number, found {cell:?}",
-                        headers[i]
+                        "column {}: expected a number, found {}",
+                        clip(&headers[i]),
+                        shown(cell)
                     ));
                 }
             }
