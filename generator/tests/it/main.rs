@@ -3,6 +3,7 @@
 
 mod cli;
 mod determinism;
+mod fuzz;
 mod incidents;
 mod sequences;
 
