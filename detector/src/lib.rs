@@ -75,7 +75,18 @@ pub fn detect_metrics_with(
 ) -> Result<Summary, Error> {
     let started = std::time::Instant::now();
     let model = ModelDir::load(job.model_dir)?;
-    let calibration = calibrate(&model, &job.options)?;
+    detect_metrics_loaded(job, &model, watch, started)
+}
+
+/// [`detect_metrics_with`] with the model already loaded from `job.model_dir` (the
+/// service keeps loaded models); `started` is when the run's clock starts.
+pub fn detect_metrics_loaded(
+    job: &MetricsJob,
+    model: &ModelDir,
+    watch: &mut dyn detect::Sink,
+    started: std::time::Instant,
+) -> Result<Summary, Error> {
+    let calibration = calibrate(model, &job.options)?;
     std::fs::create_dir_all(job.out).map_err(|source| Error::OutDir {
         path: job.out.to_path_buf(),
         source,
@@ -106,7 +117,7 @@ pub fn detect_metrics_with(
         )
     });
     let mut evaluator = labels.clone().map(eval::Evaluator::new);
-    let mut detector = Detector::new(&model, &job.options, &calibration);
+    let mut detector = Detector::new(model, &job.options, &calibration);
     let mut sinks: Vec<&mut dyn detect::Sink> = vec![&mut scores, &mut anomalies, watch];
     if let Some(e) = evaluator.as_mut() {
         sinks.push(e);

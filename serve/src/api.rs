@@ -451,15 +451,23 @@ pub async fn detect(
         ),
     };
     let model_dir = state.store.path(&name);
-    let columns = match task {
+    // The metrics model, loaded (or reused) once: its columns for the charts and the
+    // network the detector scores with are the same.
+    let loaded = match task {
         Task::Metrics => {
-            vigil_model::ModelDir::load(&model_dir)
-                .map_err(|e| Error::Conflict(state.store.shown(&e.to_string())))?
-                .data
-                .columns
+            let cache = state.clone();
+            let (n, dir) = (name.clone(), model_dir.clone());
+            let model = tokio::task::spawn_blocking(move || cache.models.get(&n, &dir))
+                .await
+                .map_err(Error::internal)?
+                .map_err(|e| Error::Conflict(state.store.shown(&e.to_string())))?;
+            Some(model)
         }
-        Task::Logs => Vec::new(),
+        Task::Logs => None,
     };
+    let columns = loaded
+        .as_ref()
+        .map_or_else(Vec::new, |m| m.data.columns.clone());
     let d = state
         .runs
         .start(&state.store.runs(), &name, task.name(), columns)?;
@@ -495,7 +503,8 @@ pub async fn detect(
             match plan {
                 Plan::Metrics(options) => {
                     let mut watch = Watch::new(d, events, telemetry, max_rows);
-                    let summary = vigil_detector::detect_metrics_with(
+                    let model = loaded.expect("a metrics model was loaded");
+                    let summary = vigil_detector::detect_metrics_loaded(
                         &vigil_detector::MetricsJob {
                             input: &data.path,
                             model_dir: &model_dir,
@@ -504,7 +513,9 @@ pub async fn detect(
                             labels: labels.as_ref().map(|l| l.path.as_path()),
                             charts: None,
                         },
+                        &model,
                         &mut watch,
+                        std::time::Instant::now(),
                     )?;
                     Ok(Finished {
                         seconds: summary.seconds,

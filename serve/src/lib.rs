@@ -77,6 +77,7 @@ pub struct Inner {
     pub(crate) store: store::Store,
     pub(crate) jobs: Arc<jobs::Jobs>,
     pub(crate) runs: runs::Runs,
+    pub(crate) models: store::ModelCache,
     pub(crate) events: events::Events,
     pub(crate) telemetry: Arc<telemetry::Telemetry>,
     pub(crate) tracker: TaskTracker,
@@ -103,6 +104,7 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             jobs: Arc::new(jobs::Jobs::new(config.max_jobs)),
             runs: runs::Runs::new(config.keep_detections, config.max_series_rows),
+            models: store::ModelCache::new(8),
             events: events::Events::new(),
             telemetry: Arc::new(telemetry::Telemetry::new()),
             tracker: TaskTracker::new(),

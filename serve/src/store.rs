@@ -184,3 +184,60 @@ impl Store {
         message.replace(&root, "")
     }
 }
+
+/// Loaded metrics models, reused while their manifest is unchanged (a detect call would
+/// otherwise read and check the whole directory, then build the network, every time).
+pub struct ModelCache {
+    inner: std::sync::Mutex<Vec<Cached>>,
+    capacity: usize,
+}
+
+struct Cached {
+    name: String,
+    stamp: (std::time::SystemTime, u64),
+    model: std::sync::Arc<vigil_model::ModelDir>,
+}
+
+impl ModelCache {
+    pub fn new(capacity: usize) -> ModelCache {
+        ModelCache {
+            inner: std::sync::Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The model in `dir`, from the cache when its manifest has the same time and size as
+    /// when it was loaded; else loaded (and checked) again.
+    pub fn get(
+        &self,
+        name: &str,
+        dir: &Path,
+    ) -> Result<std::sync::Arc<vigil_model::ModelDir>, vigil_model::Error> {
+        let stamp = std::fs::metadata(dir.join("manifest.json"))
+            .and_then(|m| Ok((m.modified()?, m.len())))
+            .ok();
+        {
+            let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = inner
+                .iter()
+                .find(|c| c.name == name && Some(c.stamp) == stamp)
+            {
+                return Ok(c.model.clone());
+            }
+        }
+        let model = std::sync::Arc::new(vigil_model::ModelDir::load(dir)?);
+        if let Some(stamp) = stamp {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.retain(|c| c.name != name);
+            if inner.len() >= self.capacity {
+                inner.remove(0);
+            }
+            inner.push(Cached {
+                name: name.into(),
+                stamp,
+                model: model.clone(),
+            });
+        }
+        Ok(model)
+    }
+}

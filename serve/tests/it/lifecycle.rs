@@ -87,8 +87,8 @@ fn shutdown_fails_unfinished_jobs_and_writes_no_half_model() {
                 .to_string(),
         );
     }
-    // Wait until the first is running.
-    for _ in 0..300 {
+    // Wait until the first is running (up to 2 min: other tests share the cores).
+    for _ in 0..1200 {
         let j: Value = c
             .get(format!("{base}/v1/jobs/{}", ids[0]))
             .send()
