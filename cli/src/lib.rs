@@ -3,6 +3,7 @@
 //! Only binaries depend on this crate: library APIs take the checked types
 //! (`LogParsing`, `SessionRule`, `MinerConfig`), never clap's.
 
+pub mod readme;
 pub mod train;
 
 use vigil_core::Error;

@@ -337,3 +337,4 @@ fn main() -> ExitCode {
 }
 
 vigil_cli::every_option_has_help!(Cli);
+vigil_cli::readme_examples_parse!(Cli, "detector");

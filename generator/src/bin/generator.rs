@@ -157,3 +157,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+vigil_cli::readme_examples_parse!(Args, "generator");

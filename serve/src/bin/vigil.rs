@@ -165,3 +165,4 @@ async fn shutdown_signal() {
 }
 
 vigil_cli::every_option_has_help!(Cli);
+vigil_cli::readme_examples_parse!(Cli, "vigil");

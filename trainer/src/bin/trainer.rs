@@ -242,3 +242,4 @@ impl Progress for Reporter {
 }
 
 vigil_cli::every_option_has_help!(Cli);
+vigil_cli::readme_examples_parse!(Cli, "trainer");
