@@ -563,7 +563,7 @@ pub async fn detect(
     match outcome {
         Ok(f) => {
             runs::finish(&d, &state.events, Ok(f));
-            let _ = std::fs::remove_file(dir.join(data_name(task)));
+            let _ = std::fs::remove_file(dir.join(upload::data_file(task)));
             Ok(Json(runs::view(&d, all_sessions)))
         }
         Err(e) => {
@@ -590,13 +590,6 @@ impl Drop for Pending<'_> {
                 Err("the request ended before the detection finished".into()),
             );
         }
-    }
-}
-
-fn data_name(task: Task) -> &'static str {
-    match task {
-        Task::Metrics => "data.csv",
-        Task::Logs => "data.log",
     }
 }
 

@@ -152,18 +152,11 @@ impl Store {
     }
 
     pub fn delete(&self, name: &str) -> Result<(), Error> {
-        self.get(name).or_else(|e| match e {
-            Error::Conflict(_) => Ok(ModelInfo {
-                name: name.into(),
-                task: String::new(),
-                model_kind: String::new(),
-                vigil_version: String::new(),
-                format_version: 0,
-                bytes: 0,
-                modified: None,
-            }),
-            e => Err(e),
-        })?;
+        // A damaged directory (a conflict) may be deleted too; a missing one is unknown.
+        match self.get(name) {
+            Ok(_) | Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
         // Renamed away first, so a concurrent reader sees the model whole or not at all.
         let dir = self.path(name);
         let gone = self

@@ -165,13 +165,7 @@ where
         if let Err(e) = budget.take(chunk.len()) {
             // Read (and drop) what the client is still sending, up to a bound, so it
             // gets the 413 instead of a connection reset mid-upload.
-            let mut drained = 0usize;
-            while drained < DRAIN_LIMIT {
-                match stream.next().await {
-                    Some(Ok(c)) => drained += c.len(),
-                    _ => break,
-                }
-            }
+            drain_stream(&mut stream).await;
             return Err(e);
         }
         match encoding {
@@ -345,7 +339,13 @@ fn write_csv(out: &mut impl Write, fields: &[String]) -> Result<(), Error> {
 /// Reads and drops up to [`DRAIN_LIMIT`] bytes of a body that will be refused, so the
 /// client reads the answer rather than a reset connection.
 pub async fn drain(body: Body) {
-    let mut stream = body.into_data_stream();
+    drain_stream(&mut body.into_data_stream()).await;
+}
+
+async fn drain_stream<S, E>(stream: &mut S)
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
     let mut drained = 0usize;
     while drained < DRAIN_LIMIT {
         match stream.next().await {
@@ -368,7 +368,7 @@ pub async fn save_body(
         expected: Encoding::expected(task).into(),
     })?;
     let mut budget = Budget { used: 0, limit };
-    let path = dir.join(data_file(task, encoding));
+    let path = dir.join(data_file(task));
     let stream = body.into_data_stream();
     let saved = save_stream(stream, encoding, &path, "body", &mut budget).await?;
     Ok(Upload {
@@ -377,10 +377,11 @@ pub async fn save_body(
     })
 }
 
-fn data_file(task: Task, encoding: Encoding) -> &'static str {
-    match (task, encoding) {
-        (Task::Metrics, _) => "data.csv",
-        (Task::Logs, _) => "data.log",
+/// The upload's file in its run folder (NDJSON and JSON rows are stored converted).
+pub fn data_file(task: Task) -> &'static str {
+    match task {
+        Task::Metrics => "data.csv",
+        Task::Logs => "data.log",
     }
 }
 
@@ -426,7 +427,7 @@ pub async fn save_multipart(
                     found: media.clone().unwrap_or_default(),
                     expected: Encoding::expected(task).into(),
                 })?;
-                let path = dir.join(data_file(task, encoding));
+                let path = dir.join(data_file(task));
                 upload.data =
                     Some(save_stream(stream, encoding, &path, &shown, &mut budget).await?);
             }

@@ -74,19 +74,7 @@ pub fn read_sessions(path: &Path) -> Result<Vec<Judged>, crate::Error> {
         baseline,
         new_event,
         cut,
-    ] = [
-        "session",
-        "anomalous",
-        "score",
-        "min_probability",
-        "events",
-        "first_anomalous_line",
-        "reason",
-        "baseline_anomalous",
-        "new_event",
-        "cut_by_file",
-    ]
-    .map(col);
+    ] = HEADER.map(col);
     let (session, anomalous, score, min_p, events) =
         (session?, anomalous?, score?, min_p?, events?);
     let (first, reason, baseline, new_event, cut) = (first?, reason?, baseline?, new_event?, cut?);

@@ -36,6 +36,18 @@ fn quick_train(dir: &Path, kind: ModelKind) -> (PathBuf, PathBuf, ModelDir) {
     (input, model_dir, trained)
 }
 
+/// A metrics model directory's files the manifest checks (`loss_curves.png` is for people).
+const CHECKED_FILES: [&str; 8] = [
+    "manifest.json",
+    "config.toml",
+    "data.json",
+    "weights.bpk",
+    "validation.json",
+    "validation.bin",
+    "baseline.json",
+    "history.json",
+];
+
 fn quick_model(dir: &Path, kind: ModelKind) -> PathBuf {
     quick_train(dir, kind).1
 }
@@ -62,17 +74,7 @@ fn save_then_load_scores_identically() {
         let b = score(&loaded.network, &data, &data.valid, &device);
         assert!(!a.is_empty());
         assert_eq!(a, b, "{kind:?}: the loaded model scores differently");
-        for f in [
-            "manifest.json",
-            "config.toml",
-            "data.json",
-            "weights.bpk",
-            "validation.json",
-            "validation.bin",
-            "baseline.json",
-            "history.json",
-            "loss_curves.png",
-        ] {
+        for f in CHECKED_FILES.iter().chain(&["loss_curves.png"]) {
             assert!(model_dir.join(f).is_file(), "{kind:?}: {f} missing");
         }
     }
@@ -194,16 +196,7 @@ fn damaged_model_directories_are_refused_never_panic() {
 
     let dir = tempfile::tempdir().unwrap();
     let (_, model_dir, trained) = quick_train(dir.path(), ModelKind::Pca);
-    let files = [
-        "manifest.json",
-        "config.toml",
-        "data.json",
-        "weights.bpk",
-        "validation.json",
-        "validation.bin",
-        "baseline.json",
-        "history.json",
-    ];
+    let files = CHECKED_FILES;
     let strategy = (
         0..files.len(),
         0u8..3,
