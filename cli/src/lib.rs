@@ -14,6 +14,7 @@ use vigil_core::logs::pipeline::LogParsing;
 use vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES;
 use vigil_core::logs::sessions::DEFAULT_ID_PATTERNS;
 use vigil_core::logs::{DrainConfig, Miner, MinerConfig, SessionRule};
+use vigil_core::series::BadLines;
 use vigil_core::time::Duration;
 use vigil_model::config::{Backend, ModelKind};
 
@@ -21,11 +22,25 @@ use vigil_model::config::{Backend, ModelKind};
 #[derive(Debug, Clone, clap::Args)]
 pub struct MinerArgs {
     /// Header fields and content, logparser style (e.g. '<Date> <Time> <Level> [<Thread>]
-    /// <Content>'); `auto` finds it on the file's first 500 lines among common layouts
-    /// (the generator's, log4j/logback, HDFS, syslog, ISO time + level), else takes the
-    /// whole line as the content.
+    /// <Content>'); or `json` (JSON lines) / `logfmt`, optionally with field paths
+    /// (`json:message=log.text,time=ts,host=node,level=severity,service=app`; each field
+    /// otherwise takes its usual names: message/msg/log.message/log, timestamp/@timestamp/
+    /// time/ts, host/hostname/node, level/severity, service/component/app); `auto` finds it
+    /// on the file's first 500 lines among JSON lines, logfmt and common layouts (the
+    /// generator's, log4j/logback, HDFS, syslog, ISO time + level), else takes the whole
+    /// line as the content.
     #[arg(long, default_value = AUTO)]
     pub format: String,
+    /// A jq program run on each JSON-lines or logfmt record before its fields are read
+    /// (jaq): `select(.level == "ERROR" and .service == "payment")` keeps only those lines,
+    /// `{message: .msg, host: .node}` reshapes them; a line it gives nothing for is left
+    /// out and counted. A model keeps it, so new logs are filtered alike.
+    #[arg(long, value_name = "JQ")]
+    pub filter: Option<String>,
+    /// Skip (and count) malformed JSON-lines or logfmt records instead of stopping at the
+    /// first with its file and line.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
     /// A regex whose matches become <*> before mining (repeat for several, applied in
     /// order), before the built-in masks and template rules (dates, UUIDs, host:port,
     /// IPs, hex, sizes, times, HTTP request targets, ids with long digit runs, numbers,
@@ -61,6 +76,15 @@ pub struct MinerArgs {
 }
 
 impl MinerArgs {
+    /// What a malformed structured record does.
+    pub fn bad_lines(&self) -> BadLines {
+        if self.skip_bad_lines {
+            BadLines::Skip
+        } else {
+            BadLines::Fail
+        }
+    }
+
     pub fn config(&self) -> MinerConfig {
         let masks = if self.as_logparser && !self.no_masks && self.masks.is_empty() {
             DEFAULT_MASKS.iter().map(|m| m.to_string()).collect()
@@ -135,6 +159,8 @@ pub fn parsing(miner: &MinerArgs, sessions: &SessionArgs) -> Result<LogParsing, 
         group_field: sessions.group_field.clone(),
         time_field: sessions.time_field.clone(),
         max_line_bytes: miner.max_line_bytes,
+        filter: miner.filter.clone(),
+        bad_lines: miner.bad_lines(),
         miner: Miner::new(miner.config())?,
     })
 }

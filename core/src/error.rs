@@ -52,6 +52,8 @@ pub enum Error {
     TooFew(usize, usize),
     #[error("invalid log format {format:?}: {message}")]
     Format { format: String, message: String },
+    #[error("invalid filter {filter:?}: {message}")]
+    Filter { filter: String, message: String },
     #[error("invalid mask {pattern:?}: {message}")]
     Mask { pattern: String, message: String },
     #[error("invalid session id pattern {pattern:?}: {message}")]

@@ -536,6 +536,8 @@ pub async fn detect(
                             out: &out,
                             labels: labels.as_ref().map(|l| l.path.as_path()),
                             top_g,
+                            filter: None,
+                            bad_lines: vigil_core::series::BadLines::Fail,
                         })?;
                     let sessions = runs::session_views(vigil_detector::logs::read_sessions(
                         &out.join("sessions.csv"),

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use vigil_core::series::BadLines;
 
 use serde::{Deserialize, Serialize};
 
@@ -332,10 +333,10 @@ fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, C
     match parser {
         Parser::Vigil => {
             let mut miner = Miner::new(MinerConfig::default())?;
-            miner.learn_file(log, &format, DEFAULT_MAX_LINE_BYTES)?;
+            miner.learn_file(log, &format, DEFAULT_MAX_LINE_BYTES, BadLines::Fail)?;
             let mut reader = open()?;
             let mut parsed = Vec::new();
-            reader.for_each_record(&format, |n, fields| {
+            reader.for_each_record(&format, BadLines::Fail, |n, fields| {
                 let text = miner.matching(fields[format.content_index()]).map_or_else(
                     || format!("(unmatched line {n})"),
                     |t| miner.template(t).text().to_string(),
@@ -353,7 +354,7 @@ fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, C
             let mut drain = Drain::new(system.config().as_logparser())?;
             let mut reader = open()?;
             let mut ids: Vec<(u64, TemplateId)> = Vec::new();
-            reader.for_each_record(&format, |n, fields| {
+            reader.for_each_record(&format, BadLines::Fail, |n, fields| {
                 ids.push((n, drain.add(fields[format.content_index()])));
                 Ok(())
             })?;

@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use super::format::LogFormat;
+use super::structured;
 use super::{Error, LogReader};
 
 /// The format name that asks for detection.
@@ -119,6 +120,20 @@ pub fn detect(lines: &[&str]) -> Detected {
         .copied()
         .filter(|l| !l.trim().is_empty())
         .collect();
+    // Records first: a JSON object or logfmt pairs per line.
+    for (format, fits) in [
+        ("json", structured::looks_like_json as fn(&str) -> bool),
+        ("logfmt", structured::looks_like_logfmt),
+    ] {
+        let fitted = lines.iter().filter(|l| fits(l)).count();
+        if !lines.is_empty() && fitted as f64 >= MIN_SHARE * lines.len() as f64 {
+            return Detected {
+                format: format.into(),
+                fitted,
+                sampled: lines.len(),
+            };
+        }
+    }
     let mut best = Detected {
         format: "<Content>".into(),
         fitted: 0,
@@ -214,6 +229,25 @@ mod tests {
         assert_eq!(
             detected("2024-03-01T10:11:12Z ERROR connection reset by peer\n"),
             "<Timestamp> <Level> <Content>"
+        );
+    }
+
+    #[test]
+    fn json_lines_and_logfmt_are_recognised() {
+        assert_eq!(
+            detected("{\"ts\": 1, \"msg\": \"up\"}\n{\"ts\": 2, \"msg\": \"down\"}\n"),
+            "json"
+        );
+        assert_eq!(
+            detected(
+                "time=2026-01-01T00:00:00Z level=info msg=\"started\"\nts=2 level=warn msg=slow\n"
+            ),
+            "logfmt"
+        );
+        // Pairs inside a text line are not logfmt.
+        assert_ne!(
+            detected("2024-03-01T10:11:12Z ERROR user=ann id=3 failed\n"),
+            "logfmt"
         );
     }
 

@@ -7,11 +7,13 @@
 //! `[<Thread>]` means literal brackets, as a user writes it). `<Content>` is the part that
 //! templates are mined from.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::structured::{self, Record, Structured};
 use super::{Error, is_space};
 
 /// The format of the generator's `logs.log`:
@@ -33,6 +35,21 @@ pub struct LogFormat {
     regex: Option<Regex>,
     /// The same pattern for the direct matcher, when its literal text is plain.
     program: Option<Vec<Item>>,
+    /// `json` or `logfmt`: the line is a record, not a header and a content.
+    structured: Option<Structured>,
+}
+
+/// What one line is to a format.
+#[derive(Debug, PartialEq)]
+pub enum Line<'a> {
+    /// The field values in format order.
+    Fields(Vec<Cow<'a, str>>),
+    /// The header does not fit the format.
+    Unfit,
+    /// A structured line the filter let through nothing of.
+    Filtered,
+    /// A structured line that is not one (not JSON, a logfmt quote never closed): why.
+    Malformed(String),
 }
 
 /// A step of the direct matcher: the format's pattern without a regex engine.
@@ -47,7 +64,20 @@ enum Item {
 }
 
 impl LogFormat {
+    /// A header format (`<Date> <Time> <Level> <Content>`), or `json` / `logfmt` with
+    /// optional field paths (`json:message=log.text,time=ts`; see [`structured`]).
     pub fn new(format: &str) -> Result<LogFormat, Error> {
+        if let Some(s) = Structured::parse(format) {
+            return Ok(LogFormat {
+                source: format.to_string(),
+                fields: structured::FIELDS.iter().map(|f| f.to_string()).collect(),
+                groups: Vec::new(),
+                content: structured::CONTENT_INDEX,
+                regex: None,
+                program: None,
+                structured: Some(s?),
+            });
+        }
         let err = |message: String| Error::Format {
             format: format.to_string(),
             message,
@@ -100,6 +130,7 @@ impl LogFormat {
                 content,
                 regex: None,
                 program: None,
+                structured: None,
             });
         }
         let regex = Regex::new(&pattern).map_err(|e| err(e.to_string()))?;
@@ -119,6 +150,7 @@ impl LogFormat {
             content,
             regex: Some(regex),
             program,
+            structured: None,
         })
     }
 
@@ -131,6 +163,45 @@ impl LogFormat {
             content: 0,
             regex: None,
             program: None,
+            structured: None,
+        }
+    }
+
+    /// With the jq program `filter` run on each line first (structured formats only).
+    pub fn with_filter(mut self, filter: Option<&str>) -> Result<LogFormat, Error> {
+        let Some(code) = filter else { return Ok(self) };
+        match self.structured.take() {
+            Some(s) => {
+                self.structured = Some(s.with_filter(code)?);
+                Ok(self)
+            }
+            None => Err(Error::Filter {
+                filter: crate::error::clip(code),
+                message: format!(
+                    "a jq filter reads JSON lines or logfmt, and the format is {:?} (use --format json or logfmt)",
+                    self.source
+                ),
+            }),
+        }
+    }
+
+    /// Whether lines are records (JSON, logfmt) rather than a header and a content.
+    pub fn is_structured(&self) -> bool {
+        self.structured.is_some()
+    }
+
+    /// What `line` is to this format: its fields, or why it has none.
+    pub fn line<'a>(&self, line: &'a str) -> Line<'a> {
+        match &self.structured {
+            Some(s) => match s.record(line) {
+                Record::Fields(f) => Line::Fields(f.into_iter().map(Cow::Owned).collect()),
+                Record::Filtered => Line::Filtered,
+                Record::Malformed(m) => Line::Malformed(m),
+            },
+            None => match self.split(line) {
+                Some(f) => Line::Fields(f.into_iter().map(Cow::Borrowed).collect()),
+                None => Line::Unfit,
+            },
         }
     }
 
@@ -153,8 +224,12 @@ impl LogFormat {
 
     /// The line's field values in format order (an optional field that is absent is
     /// empty), or `None` when the line does not fit the format. Surrounding white space
-    /// is ignored, as logparser strips each line.
+    /// is ignored, as logparser strips each line. Header formats only: [`LogFormat::line`]
+    /// reads structured lines too.
     pub fn split<'a>(&self, line: &'a str) -> Option<Vec<&'a str>> {
+        if self.structured.is_some() {
+            return None;
+        }
         let line = line.trim_matches(is_space);
         let Some(regex) = &self.regex else {
             return Some(vec![line]);

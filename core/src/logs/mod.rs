@@ -2,7 +2,8 @@
 //!
 //! - [`read`]: reads a log file line by line; lines that are not UTF-8, empty or too long
 //!   are counted, never fatal;
-//! - [`format`]: splits a line's header (`<Date> <Time> <Level> <Component>: <Content>`);
+//! - [`format`]: splits a line's header (`<Date> <Time> <Level> <Component>: <Content>`),
+//!   or reads a JSON-lines or logfmt record ([`structured`], with an optional jq filter);
 //!   [`detect`] finds it on a file's first lines (`auto`);
 //! - [`drain`]: the Drain template miner (He et al., ICWS 2017) as logparser implements
 //!   it, incremental, able to match without learning, serialisable;
@@ -26,6 +27,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod read;
 pub mod sessions;
+pub mod structured;
 pub mod templates;
 pub mod timing;
 

@@ -9,8 +9,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::detect::{self, Detected};
+use super::format::Line;
 use super::sessions::{Event, time_ms};
 use super::{Error, LineReport, LogFormat, LogReader, Miner, Session, SessionRule, Skip};
+use crate::series::BadLines;
 
 /// How a log becomes sessions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +25,13 @@ pub struct LogParsing {
     /// The header field with the time (time windows).
     pub time_field: Option<String>,
     pub max_line_bytes: usize,
+    /// A jq program run on each structured line first (`select(.service == "api")`):
+    /// kept with the model, so new logs are filtered as the training log was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Malformed structured lines: an error (the default), or skipped and counted.
+    #[serde(skip)]
+    pub bad_lines: BadLines,
     /// The miner, with every template learnt in training.
     pub miner: Miner,
 }
@@ -80,7 +89,7 @@ pub enum Templates {
 impl LogParsing {
     /// Checks the format and the named fields.
     fn checked(&self) -> Result<(LogFormat, Option<usize>, TimeSource), Error> {
-        let format = LogFormat::new(&self.format)?;
+        let format = LogFormat::new(&self.format)?.with_filter(self.filter.as_deref())?;
         for name in [&self.group_field, &self.time_field].into_iter().flatten() {
             if format.field_index(name).is_none() {
                 return Err(Error::Format {
@@ -117,7 +126,10 @@ impl LogParsing {
         let (format, group, time) = self.checked()?;
         // Training: each fitting line's template, as learning assigned it.
         let learnt = if templates == Templates::Learn {
-            Some(self.miner.learn_file(path, &format, self.max_line_bytes)?)
+            Some(
+                self.miner
+                    .learn_file(path, &format, self.max_line_bytes, self.bad_lines)?,
+            )
         } else {
             None
         };
@@ -129,14 +141,25 @@ impl LogParsing {
         let mut unmatched_text = HashMap::new();
         let mut span_ms = None;
         while let Some((n, line)) = reader.next_line()? {
-            let Some(fields) = format.split(line) else {
-                if first_unfit.is_none() {
-                    first_unfit = Some((n, line.chars().take(100).collect()));
+            let fields = match format.line(line) {
+                Line::Fields(fields) => fields,
+                Line::Unfit => {
+                    if first_unfit.is_none() {
+                        first_unfit = Some((n, line.chars().take(100).collect()));
+                    }
+                    reader.report.skip(n, Skip::NoHeader);
+                    continue;
                 }
-                reader.report.skip(n, Skip::NoHeader);
-                continue;
+                Line::Filtered => {
+                    reader.report.skip(n, Skip::Filtered);
+                    continue;
+                }
+                Line::Malformed(why) => {
+                    reader.report.malformed(path, n, why, self.bad_lines)?;
+                    continue;
+                }
             };
-            let content = fields[format.content_index()];
+            let content = &*fields[format.content_index()];
             let template = match &learnt {
                 Some(ids) => ids.get(fitting).copied().flatten(),
                 None => self.miner.matching(content),
@@ -149,7 +172,7 @@ impl LogParsing {
                 }
             }
             let t = match time {
-                TimeSource::Field(t) => time_ms(fields[t]),
+                TimeSource::Field(t) => time_ms(&fields[t]),
                 TimeSource::DateTime(d, t) => time_ms(&format!("{} {}", fields[d], fields[t])),
                 TimeSource::None => None,
             };
@@ -161,7 +184,7 @@ impl LogParsing {
                     line: n,
                     text: line,
                     time_ms: t,
-                    group: group.map_or("", |g| fields[g]),
+                    group: group.map_or("", |g| &fields[g]),
                     template,
                 })
                 .map_err(|e| match e {
@@ -212,6 +235,8 @@ mod tests {
             group_field: None,
             time_field: None,
             max_line_bytes: 1000,
+            filter: None,
+            bad_lines: BadLines::Fail,
             miner: Miner::new(MinerConfig::default()).unwrap(),
         }
     }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::format::Line;
 use super::{Error, LogFormat, is_space};
+use crate::series::BadLines;
 
 /// Lines longer than this (in bytes, without the line end) are skipped by default.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 10_000;
@@ -31,6 +33,10 @@ pub enum Skip {
     TooLong,
     /// Does not match the log format's header.
     NoHeader,
+    /// A structured line the filter let through nothing of.
+    Filtered,
+    /// Not a record of the structured format (with `--skip-bad-lines`; else an error).
+    Malformed,
 }
 
 impl Skip {
@@ -40,6 +46,8 @@ impl Skip {
             Skip::InvalidUtf8 => "not UTF-8",
             Skip::TooLong => "too long",
             Skip::NoHeader => "header does not match the format",
+            Skip::Filtered => "left out by the filter",
+            Skip::Malformed => "malformed",
         }
     }
 }
@@ -53,6 +61,15 @@ pub struct LineReport {
     pub invalid_utf8: u64,
     pub too_long: u64,
     pub no_header: u64,
+    /// Structured lines the filter left out.
+    #[serde(default)]
+    pub filtered: u64,
+    /// Structured lines that were not records, skipped (`--skip-bad-lines`).
+    #[serde(default)]
+    pub malformed: u64,
+    /// The first malformed line skipped: its number and what was wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_malformed: Option<(u64, String)>,
     /// The first few skipped lines: (line number, reason).
     pub first_skipped: Vec<(u64, Skip)>,
 }
@@ -65,6 +82,8 @@ impl LineReport {
             Skip::InvalidUtf8 => &mut self.invalid_utf8,
             Skip::TooLong => &mut self.too_long,
             Skip::NoHeader => &mut self.no_header,
+            Skip::Filtered => &mut self.filtered,
+            Skip::Malformed => &mut self.malformed,
         } += 1;
         if self.first_skipped.len() < EXAMPLES {
             self.first_skipped.push((line, why));
@@ -72,7 +91,37 @@ impl LineReport {
     }
 
     pub fn skipped(&self) -> u64 {
-        self.empty + self.invalid_utf8 + self.too_long + self.no_header
+        self.empty
+            + self.invalid_utf8
+            + self.too_long
+            + self.no_header
+            + self.filtered
+            + self.malformed
+    }
+
+    /// Handles a malformed structured line `n` as `policy` says: an error naming `path`,
+    /// the line and what was wrong, or skipped and counted (the first reason kept).
+    pub fn malformed(
+        &mut self,
+        path: &Path,
+        n: u64,
+        why: String,
+        policy: BadLines,
+    ) -> Result<(), Error> {
+        match policy {
+            BadLines::Fail => Err(Error::line(
+                path,
+                n,
+                format!("{why} (--skip-bad-lines skips such lines and counts them)"),
+            )),
+            BadLines::Skip => {
+                if self.first_malformed.is_none() {
+                    self.first_malformed = Some((n, why));
+                }
+                self.skip(n, Skip::Malformed);
+                Ok(())
+            }
+        }
     }
 
     /// Lines that were not skipped.
@@ -92,6 +141,8 @@ impl LineReport {
             (self.empty, Skip::Empty),
             (self.too_long, Skip::TooLong),
             (self.no_header, Skip::NoHeader),
+            (self.filtered, Skip::Filtered),
+            (self.malformed, Skip::Malformed),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {}", why.describe()));
@@ -105,6 +156,9 @@ impl LineReport {
                 path.display(),
                 why.describe()
             );
+        }
+        if let Some((line, why)) = &self.first_malformed {
+            let _ = write!(s, "; first malformed at {}:{line}: {why}", path.display());
         }
         s.push(')');
         s
@@ -203,16 +257,26 @@ impl<R: BufRead> LogReader<R> {
 
 impl<R: BufRead> LogReader<R> {
     /// Calls `f` with each kept line's number and field values in `format`'s order; lines
-    /// that do not fit the format are skipped and counted as [`Skip::NoHeader`].
+    /// that do not fit the format are skipped and counted as [`Skip::NoHeader`], lines a
+    /// filter leaves out as [`Skip::Filtered`], malformed structured lines as `policy` says.
     pub fn for_each_record(
         &mut self,
         format: &LogFormat,
+        policy: BadLines,
         mut f: impl FnMut(u64, &[&str]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         while let Some((n, line)) = self.next_line()? {
-            match format.split(line) {
-                Some(fields) => f(n, &fields)?,
-                None => self.report.skip(n, Skip::NoHeader),
+            match format.line(line) {
+                Line::Fields(fields) => {
+                    let fields: Vec<&str> = fields.iter().map(|c| c.as_ref()).collect();
+                    f(n, &fields)?
+                }
+                Line::Unfit => self.report.skip(n, Skip::NoHeader),
+                Line::Filtered => self.report.skip(n, Skip::Filtered),
+                Line::Malformed(why) => {
+                    let path = self.path.clone();
+                    self.report.malformed(&path, n, why, policy)?
+                }
             }
         }
         Ok(())
@@ -286,7 +350,7 @@ mod tests {
             100,
         );
         let mut seen = Vec::new();
-        r.for_each_record(&format, |n, fields| {
+        r.for_each_record(&format, BadLines::Fail, |n, fields| {
             seen.push((n, fields.join("|")));
             Ok(())
         })

@@ -85,6 +85,14 @@ struct LogsArgs {
     /// model's].
     #[arg(long)]
     top_g: Option<usize>,
+    /// A jq program run on each JSON-lines or logfmt record, instead of the one the model
+    /// was trained with (if any).
+    #[arg(long, value_name = "JQ", requires = "input")]
+    filter: Option<String>,
+    /// Skip (and count) malformed JSON-lines or logfmt records instead of stopping at the
+    /// first with its file and line.
+    #[arg(long, requires = "input")]
+    skip_bad_lines: bool,
     /// No summary.
     #[arg(long, short)]
     quiet: bool,
@@ -242,6 +250,8 @@ fn parse(a: ParseArgs) -> anyhow::Result<()> {
         format: a.miner.format.clone(),
         miner: a.miner.config(),
         max_line_bytes: a.miner.max_line_bytes,
+        filter: a.miner.filter.clone(),
+        bad_lines: a.miner.bad_lines(),
         out: a.out,
     };
     let summary = vigil_detector::logs::parse::parse(&job)?;
@@ -274,6 +284,12 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
         out: &a.out,
         labels: a.labels.as_deref(),
         top_g: a.top_g,
+        filter: a.filter.as_deref(),
+        bad_lines: if a.skip_bad_lines {
+            vigil_core::series::BadLines::Skip
+        } else {
+            vigil_core::series::BadLines::Fail
+        },
     })?;
     if !a.quiet {
         let lines = s.lines.as_ref().map_or(String::new(), |r| {

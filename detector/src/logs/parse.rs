@@ -6,7 +6,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use vigil_core::AtomicFile;
+use vigil_core::logs::format::Line;
 use vigil_core::logs::{LineReport, LogFormat, LogReader, Miner, MinerConfig};
+use vigil_core::series::BadLines;
 
 use crate::Error;
 
@@ -21,6 +23,10 @@ pub struct ParseJob {
     pub miner: MinerConfig,
     /// Lines longer than this many bytes are skipped and counted.
     pub max_line_bytes: usize,
+    /// A jq program run on each structured record first.
+    pub filter: Option<String>,
+    /// Malformed structured records: an error, or skipped and counted.
+    pub bad_lines: BadLines,
     /// Output folder: templates.csv, structured.csv, parse.json.
     pub out: PathBuf,
 }
@@ -59,13 +65,13 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
     let started = Instant::now();
     let (format_text, detected) =
         vigil_core::logs::detect::resolve(&args.format, &args.input, args.max_line_bytes)?;
-    let format = LogFormat::new(&format_text)?;
+    let format = LogFormat::new(&format_text)?.with_filter(args.filter.as_deref())?;
     let mut miner = Miner::new(args.miner.clone())?;
-    miner.learn_file(&args.input, &format, args.max_line_bytes)?;
+    miner.learn_file(&args.input, &format, args.max_line_bytes, args.bad_lines)?;
     let learn_seconds = started.elapsed().as_secs_f64();
     let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
     let mut ids = Vec::new();
-    reader.for_each_record(&format, |_, fields| {
+    reader.for_each_record(&format, args.bad_lines, |_, fields| {
         ids.push(miner.matching(fields[format.content_index()]));
         Ok(())
     })?;
@@ -103,15 +109,15 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
         w.write_record(&header)?;
         let mut ids = ids.iter();
         while let Some((n, line)) = reader.next_line().map_err(std::io::Error::other)? {
-            let Some(fields) = format.split(line) else {
+            let Line::Fields(fields) = format.line(line) else {
                 continue;
             };
             let id = ids
                 .next()
                 .ok_or_else(|| std::io::Error::other("the input changed while being parsed"))?;
             w.write_field(n.to_string())?;
-            for f in fields {
-                w.write_field(f)?;
+            for f in &fields {
+                w.write_field(f.as_bytes())?;
             }
             match id {
                 Some(id) => {

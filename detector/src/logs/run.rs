@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use vigil_core::series::BadLines;
 
 use serde::Serialize;
 
@@ -38,6 +39,10 @@ pub struct LogsJob<'a> {
     pub labels: Option<&'a Path>,
     /// Overrides the model's g.
     pub top_g: Option<usize>,
+    /// A jq program for structured lines, instead of the model's.
+    pub filter: Option<&'a str>,
+    /// Malformed structured lines: an error, or skipped and counted.
+    pub bad_lines: BadLines,
 }
 
 /// What a `detector logs` run did.
@@ -100,6 +105,10 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
             })?;
             let mut parsing: LogParsing = serde_json::from_value(value)
                 .map_err(|e| model_err(job.model_dir, e.to_string()))?;
+            if let Some(filter) = job.filter {
+                parsing.filter = Some(filter.to_string());
+            }
+            parsing.bad_lines = job.bad_lines;
             let log = parsing.read(path, Templates::Match)?;
             span = log.span_ms;
             without_session = log.without_session;

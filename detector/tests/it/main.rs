@@ -3,6 +3,7 @@
 
 mod logs;
 mod online;
+mod structured;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -236,6 +236,8 @@ fn a_cli_trained_log_model_is_served_as_is_and_judges_sessions() {
         out: out.path(),
         labels: None,
         top_g: None,
+        filter: None,
+        bad_lines: vigil_core::series::BadLines::Fail,
     })
     .unwrap();
     assert_eq!(v["sessions_judged"].as_u64().unwrap() as usize, s.sessions);

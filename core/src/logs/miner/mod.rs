@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::drain::{Masked, Merge, WILDCARD, tokens};
 use super::{Drain, DrainConfig, Error, LogFormat, LogReader, TemplateId};
+use crate::series::BadLines;
 
 /// How the miner works.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -348,12 +349,17 @@ impl Miner {
         path: &Path,
         format: &LogFormat,
         max_line_bytes: usize,
+        bad_lines: BadLines,
     ) -> Result<Vec<Option<TemplateId>>, Error> {
         self.learn(|feed| {
-            LogReader::open(path, max_line_bytes)?.for_each_record(format, |_, fields| {
-                feed(fields[format.content_index()]);
-                Ok(())
-            })
+            LogReader::open(path, max_line_bytes)?.for_each_record(
+                format,
+                bad_lines,
+                |_, fields| {
+                    feed(fields[format.content_index()]);
+                    Ok(())
+                },
+            )
         })
     }
 
