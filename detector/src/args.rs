@@ -389,6 +389,48 @@ mod tests {
         assert_eq!(o.threshold, Method::Percentile { p: 0.99 });
     }
 
+    /// Issue 18: `--q` took -1, 0, 0.5, 1, 2 and nan; the console said "pot" while the
+    /// summary showed a fallback to the highest validation score.
+    #[test]
+    fn q_outside_its_range_is_refused_not_a_silent_fallback() {
+        for q in ["-1", "0", "0.5", "1", "2", "nan", "inf"] {
+            let flag = format!("--q={q}");
+            match options(&["--score", "raw", "--threshold", "pot", &flag]) {
+                Err(Error::Option { flag: f, message }) => {
+                    assert_eq!(f, "--q", "{q}");
+                    assert!(!message.is_empty(), "{q}");
+                }
+                other => panic!("--q {q}: {other:?}"),
+            }
+        }
+        let o = options(&["--score", "raw", "--q", "0.01"]).unwrap();
+        assert!(matches!(o.threshold, Method::Pot { q, .. } if q == 0.01));
+    }
+
+    /// Issue 18: `--percentile 150` was refused as "expected p in [0, 1], found 1.5"
+    /// while --help said 0-100: the range is in the option's own unit, percent.
+    #[test]
+    fn percentile_is_in_percent_as_its_help_says() {
+        let raw = [
+            "--score",
+            "raw",
+            "--threshold",
+            "percentile",
+            "--percentile",
+        ];
+        match options(&[&raw[..], &["150"]].concat()) {
+            Err(e) => {
+                let text = e.to_string();
+                assert!(text.contains("--percentile"), "{text}");
+                assert!(text.contains("100"), "the range in percent: {text}");
+                assert!(!text.contains("1.5"), "not the fraction: {text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let o = options(&[&raw[..], &["99.5"]].concat()).unwrap();
+        assert_eq!(o.threshold, Method::Percentile { p: 0.995 });
+    }
+
     #[test]
     fn a_flag_the_decision_would_ignore_is_refused() {
         for (args, flag) in [

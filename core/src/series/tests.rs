@@ -121,6 +121,25 @@ fn bad_cells_name_file_line_and_column() {
     assert_eq!(t.series[0].segments[0].values[1], 2.0);
 }
 
+/// Issue 18: a row with 9 fields under an 8-column header was scored silently by the
+/// detector while the trainer refused it; both read through this check.
+#[test]
+fn a_row_with_more_fields_than_the_header_is_a_bad_line() {
+    let text = "timestamp,host,cpu\n2026-01-01T00:00:00Z,a,1\n2026-01-01T00:01:00Z,a,2,7\n\
+        2026-01-01T00:02:00Z,a,3\n2026-01-01T00:03:00Z,a,4\n";
+    let e = err(text);
+    assert!(
+        e.contains("m.csv:3: expected 3 fields like the header, found 4"),
+        "{e}"
+    );
+    let skip = ReadOptions {
+        bad_lines: BadLines::Skip,
+        ..ReadOptions::default()
+    };
+    let t = read(text, &skip).unwrap();
+    assert_eq!((t.report.rows, t.report.skipped_lines), (3, 1));
+}
+
 #[test]
 fn empty_header_only_and_single_row_files_are_refused() {
     assert!(err("").contains("empty"), "{}", err(""));
