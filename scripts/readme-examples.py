@@ -110,6 +110,27 @@ def uncommented(text):
     return text
 
 
+def group_at(text, start):
+    """The end of the `[...]` group opening at `start` and its alternatives (split at a
+    ` | ` outside quotes, so a jq program's pipe stays whole)."""
+    quote, alts, current = None, [], ""
+    for i in range(start + 1, len(text)):
+        c = text[i]
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "]":
+            alts.append(current.strip())
+            return i, alts
+        elif c == "|" and text[i - 1] == " " and text[i + 1 : i + 2] == " ":
+            alts.append(current.strip())
+            current = ""
+            continue
+        current += c
+    raise ValueError(f"no closing ] for the [ at {start}: {text}")
+
+
 def groups(text):
     """The command without its optional `[...]` parts, and each part as its alternatives,
     each alternative as its variants (one per choice of an `a|b` word)."""
@@ -124,10 +145,12 @@ def groups(text):
             quote = c
             plain.append(c)
         elif c == "[" and (i == 0 or text[i - 1] == " "):
-            end = text.index("]", i)
-            alts = [a.strip() for a in text[i + 1 : end].split(" | ")]
+            end, alts = group_at(text, i)
             variants = []
             for alt in alts:
+                if "'" in alt or '"' in alt:
+                    variants.append(alt)  # a quoted value is taken as it stands
+                    continue
                 words = alt.split()
                 choices = max((len(w.split("|")) for w in words), default=1)
                 for k in range(choices):

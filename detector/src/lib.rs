@@ -180,3 +180,10 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Err
         message: e.to_string(),
     })
 }
+
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), Error> {
+    vigil_core::io::write_atomic(path, text.as_bytes()).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}

@@ -29,6 +29,50 @@ enum Command {
     Parse(ParseArgs),
     /// Judge log sessions with a DeepLog model: sessions.csv (and an evaluation with labels).
     Logs(LogsArgs),
+    /// A log's patterns: a table (count, share, first/last seen, examples, the values behind
+    /// each <*>), their volume over time, a time × rarity scatter coloured by pattern, and
+    /// against a baseline the new, vanished and shifted patterns.
+    Patterns(PatternsArgs),
+}
+
+/// `detector patterns`' flags.
+#[derive(Debug, clap::Args)]
+struct PatternsArgs {
+    /// The log file (raw text, JSON lines or logfmt).
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Header format and the miner's settings.
+    #[command(flatten)]
+    miner: MinerArgs,
+    /// A baseline log (same format): what changed in --input against it.
+    #[arg(long, conflicts_with = "baseline_until")]
+    baseline: Option<PathBuf>,
+    /// Or the log's own lines before this time (RFC 3339 or `YYYY-MM-DD HH:MM:SS`) as the
+    /// baseline, the rest judged against them.
+    #[arg(long, value_name = "TIME")]
+    baseline_until: Option<String>,
+    /// Significance of a share change, before the Bonferroni correction over the patterns
+    /// both sides have.
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+    /// Example lines kept per pattern.
+    #[arg(long, default_value_t = 3)]
+    examples: usize,
+    /// Most frequent values listed per <*>.
+    #[arg(long, default_value_t = 5)]
+    values: usize,
+    /// Patterns in the console table (patterns.csv has them all).
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// No volume.png and scatter.png.
+    #[arg(long)]
+    no_charts: bool,
+    /// Output folder: patterns.csv, patterns.txt, patterns.json, volume.png, scatter.png.
+    #[arg(long, short, default_value = "results/patterns")]
+    out: PathBuf,
+    /// No table on the console.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `detector parse`'s flags.
@@ -264,6 +308,49 @@ fn parse(a: ParseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn patterns(a: PatternsArgs) -> anyhow::Result<()> {
+    use vigil_detector::logs::patterns::{Baseline, PatternsJob, describe, patterns};
+    if !(a.alpha > 0.0 && a.alpha < 1.0) {
+        anyhow::bail!(
+            "--alpha: expected a probability in (0, 1), found {}",
+            a.alpha
+        );
+    }
+    let baseline = match (&a.baseline, &a.baseline_until) {
+        (Some(p), _) => Baseline::File(p.clone()),
+        (None, Some(t)) => Baseline::Until(
+            vigil_core::time::parse_timestamp(t)
+                .map_err(|e| anyhow::anyhow!("--baseline-until: {e}"))?
+                .timestamp_millis(),
+        ),
+        (None, None) => Baseline::None,
+    };
+    let job = PatternsJob {
+        input: a.input,
+        format: a.miner.format.clone(),
+        filter: a.miner.filter.clone(),
+        bad_lines: a.miner.bad_lines(),
+        miner: a.miner.config(),
+        max_line_bytes: a.miner.max_line_bytes,
+        baseline,
+        alpha: a.alpha,
+        examples: a.examples,
+        values: a.values,
+        top: a.top,
+        charts: !a.no_charts,
+        out: a.out,
+    };
+    let (summary, _) = patterns(&job)?;
+    if !a.quiet {
+        eprint!(
+            "{}",
+            std::fs::read_to_string(job.out.join("patterns.txt")).unwrap_or_default()
+        );
+        eprintln!("{}", describe(&summary, &job.out));
+    }
+    Ok(())
+}
+
 fn logs(a: LogsArgs) -> anyhow::Result<()> {
     use vigil_core::logs::sessions::Split;
     use vigil_detector::logs::{LogsInput, LogsJob, detect_logs, render};
@@ -342,6 +429,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval(a),
         Command::Parse(a) => parse(a),
         Command::Logs(a) => logs(a),
+        Command::Patterns(a) => patterns(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

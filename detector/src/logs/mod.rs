@@ -1,4 +1,5 @@
-//! Logs in the detector: `detector parse` ([`parse`]) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
+//! Logs in the detector: `detector parse` ([`parse`]), `detector patterns` ([`patterns`]: the
+//! pattern table, its charts and its changes against a baseline) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
 //! transition" baseline; `sessions.csv` and a session-level evaluation.
 //!
 //! `sessions.csv`: `session,anomalous,score,min_probability,events,first_anomalous_line,
@@ -11,6 +12,7 @@
 pub mod evaluate;
 pub mod judge;
 pub mod parse;
+pub mod patterns;
 mod run;
 pub mod sessions_csv;
 pub mod timeline;

@@ -3,6 +3,7 @@
 
 mod logs;
 mod online;
+mod patterns;
 mod structured;
 
 use std::fs;
