@@ -33,6 +33,44 @@ enum Command {
     /// each <*>), their volume over time, a time × rarity scatter coloured by pattern, and
     /// against a baseline the new, vanished and shifted patterns.
     Patterns(PatternsArgs),
+    /// Two logs' behaviour compared (2KDiff): k-tails state machines over shared templates,
+    /// transitions only in A, only in B or more or less frequent beyond chance; the merged
+    /// graph (DOT, PNG, SVG), each log's machine, the distinguishing sequences and example
+    /// sessions.
+    Diff(DiffArgs),
+}
+
+/// `detector diff`'s flags.
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// Log A (raw text, JSON lines or logfmt).
+    a: PathBuf,
+    /// Log B, read with A's format.
+    b: PathBuf,
+    /// Header format and the miner's settings.
+    #[command(flatten)]
+    miner: MinerArgs,
+    /// How lines become sessions.
+    #[command(flatten)]
+    sessions: vigil_cli::SessionArgs,
+    /// Events per state: 1 (a state is the last template) or 2 (the last two).
+    #[arg(long, default_value_t = 1)]
+    k: usize,
+    /// Significance of a difference, before the Bonferroni correction over every
+    /// transition tested.
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+    /// Transitions drawn when taken at least this often in one log (differences are
+    /// always drawn).
+    #[arg(long, default_value_t = 5)]
+    min_edge: u64,
+    /// Output folder: diff.txt, diff.csv, diff.json, diff.dot (diff.png, diff.svg), a.dot,
+    /// b.dot.
+    #[arg(long, short, default_value = "results/diff")]
+    out: PathBuf,
+    /// No report on the console.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `detector patterns`' flags.
@@ -308,6 +346,61 @@ fn parse(a: ParseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn diff(a: DiffArgs) -> anyhow::Result<()> {
+    use vigil_detector::logs::diff::{DiffJob, diff};
+    if !(a.alpha > 0.0 && a.alpha < 1.0) {
+        anyhow::bail!(
+            "--alpha: expected a probability in (0, 1), found {}",
+            a.alpha
+        );
+    }
+    if a.sessions.group_field.is_some() || a.sessions.time_field.is_some() {
+        anyhow::bail!(
+            "--group-field and --time-field: not used by diff (records take Host, Node or Component as the group and Timestamp or Date + Time as the time)"
+        );
+    }
+    let job = DiffJob {
+        a: a.a,
+        b: a.b,
+        format: a.miner.format.clone(),
+        filter: a.miner.filter.clone(),
+        bad_lines: a.miner.bad_lines(),
+        miner: a.miner.config(),
+        max_line_bytes: a.miner.max_line_bytes,
+        rule: a.sessions.rule(),
+        k: a.k,
+        alpha: a.alpha,
+        min_edge: a.min_edge,
+        out: a.out,
+    };
+    let (summary, _) = diff(&job)?;
+    if !a.quiet {
+        eprint!(
+            "{}",
+            std::fs::read_to_string(job.out.join("diff.txt")).unwrap_or_default()
+        );
+        eprintln!(
+            "detector: {} in {:.2} s{} → {}",
+            if summary.only_a + summary.only_b + summary.more_in_b + summary.less_in_b == 0 {
+                "no difference beyond chance".to_string()
+            } else {
+                format!(
+                    "{} differences",
+                    summary.only_a + summary.only_b + summary.more_in_b + summary.less_in_b
+                )
+            },
+            summary.seconds,
+            if summary.rendered {
+                ""
+            } else {
+                "; diff.png and diff.svg not drawn: Graphviz's dot is not installed (apt-get install graphviz)"
+            },
+            job.out.display()
+        );
+    }
+    Ok(())
+}
+
 fn patterns(a: PatternsArgs) -> anyhow::Result<()> {
     use vigil_detector::logs::patterns::{Baseline, PatternsJob, describe, patterns};
     if !(a.alpha > 0.0 && a.alpha < 1.0) {
@@ -430,6 +523,7 @@ fn main() -> ExitCode {
         Command::Parse(a) => parse(a),
         Command::Logs(a) => logs(a),
         Command::Patterns(a) => patterns(a),
+        Command::Diff(a) => diff(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! Logs in the detector: `detector parse` ([`parse`]), `detector patterns` ([`patterns`]: the
-//! pattern table, its charts and its changes against a baseline) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
+//! pattern table, its charts and its changes against a baseline), `detector diff`
+//! ([`diff`]: two logs' k-tails machines compared, 2KDiff) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
 //! transition" baseline; `sessions.csv` and a session-level evaluation.
 //!
 //! `sessions.csv`: `session,anomalous,score,min_probability,events,first_anomalous_line,
@@ -9,6 +10,7 @@
 //! the lowest probability the model gave one of them. A session is anomalous when its
 //! score exceeds `top_g` or its lowest probability is below `min_probability`.
 
+pub mod diff;
 pub mod evaluate;
 pub mod judge;
 pub mod parse;

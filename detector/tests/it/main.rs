@@ -1,6 +1,7 @@
 //! End to end: generate → train → detect → evaluate on a generated fleet, and the
 //! detector's answers to bad input.
 
+mod diff;
 mod logs;
 mod online;
 mod patterns;

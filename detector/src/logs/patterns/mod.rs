@@ -118,16 +118,30 @@ pub(crate) struct Point {
     pub template: Option<usize>,
 }
 
-/// Reads `path`'s records as `format` gives them: (line number, time, raw line, content).
-fn records(
+/// One record of a log, as [`records`] gives it.
+pub(crate) struct Rec<'a> {
+    pub line: u64,
+    pub time_ms: Option<i64>,
+    pub raw: &'a str,
+    pub content: &'a str,
+    /// The host (or node, or component) the line came from; empty if none.
+    pub group: &'a str,
+}
+
+/// Reads `path`'s records as `format` gives them; malformed ones as `bad_lines` says.
+pub(crate) fn records(
     path: &Path,
     format: &LogFormat,
-    job: &PatternsJob,
-    mut f: impl FnMut(u64, Option<i64>, &str, &str),
+    max_line_bytes: usize,
+    bad_lines: BadLines,
+    mut f: impl FnMut(Rec),
 ) -> Result<LineReport, Error> {
     let time = format.field_index("Timestamp");
     let date_time = (format.field_index("Date"), format.field_index("Time"));
-    let mut reader = LogReader::open(path, job.max_line_bytes)?;
+    let group = ["Host", "Node", "Component"]
+        .iter()
+        .find_map(|g| format.field_index(g));
+    let mut reader = LogReader::open(path, max_line_bytes)?;
     while let Some((n, line)) = reader.next_line()? {
         let fields = match format.line(line) {
             Line::Fields(fields) => fields,
@@ -140,7 +154,7 @@ fn records(
                 continue;
             }
             Line::Malformed(why) => {
-                reader.report.malformed(path, n, why, job.bad_lines)?;
+                reader.report.malformed(path, n, why, bad_lines)?;
                 continue;
             }
         };
@@ -149,7 +163,13 @@ fn records(
             (None, (Some(d), Some(t))) => time_ms(&format!("{} {}", fields[d], fields[t])),
             _ => None,
         };
-        f(n, t, line, &fields[format.content_index()]);
+        f(Rec {
+            line: n,
+            time_ms: t,
+            raw: line,
+            content: &fields[format.content_index()],
+            group: group.map_or("", |g| &fields[g]),
+        });
     }
     Ok(reader.report)
 }
@@ -169,9 +189,17 @@ pub fn patterns(job: &PatternsJob) -> Result<(PatternsSummary, Vec<Pattern>), Er
     let mut miner = Miner::new(job.miner.clone())?;
     let ids = miner.learn(|feed| {
         if let Some(b) = &baseline_file {
-            records(b, &format, job, |_, _, _, c| feed(c))?;
+            records(b, &format, job.max_line_bytes, job.bad_lines, |r| {
+                feed(r.content)
+            })?;
         }
-        records(&job.input, &format, job, |_, _, _, c| feed(c))?;
+        records(
+            &job.input,
+            &format,
+            job.max_line_bytes,
+            job.bad_lines,
+            |r| feed(r.content),
+        )?;
         Ok::<(), Error>(())
     })?;
     let mut ids = ids.into_iter();
@@ -188,7 +216,8 @@ pub fn patterns(job: &PatternsJob) -> Result<(PatternsSummary, Vec<Pattern>), Er
     let mut report = LineReport::default();
     let mut lines = [0u64; 2];
     for (path, is_baseline_file) in &sides {
-        let r = records(path, &format, job, |n, t, raw, content| {
+        let r = records(path, &format, job.max_line_bytes, job.bad_lines, |rec| {
+            let (n, t, raw, content) = (rec.line, rec.time_ms, rec.raw, rec.content);
             let id = ids.next().flatten().map(|i| i.index());
             let baseline = *is_baseline_file
                 || matches!((&job.baseline, t), (Baseline::Until(u), Some(t)) if t < *u);
