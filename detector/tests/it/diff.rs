@@ -9,8 +9,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
+use vigil_generator::Overrides;
 use vigil_generator::scenario::DEFAULT_SCENARIO;
-use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
 
 /// `n` requests: accepted, auth (skipped with probability `skip`), read (70 %) or write,
 /// completed; a fixed-seed LCG.
@@ -125,31 +125,13 @@ fn a_skipped_step_is_found_and_chance_is_not() {
 
 /// The default scenario without incidents, and with one log incident kind added.
 fn scenario(dir: &Path, name: &str, extra: &str) -> std::path::PathBuf {
-    let mut text = String::new();
-    for (i, part) in DEFAULT_SCENARIO.split("[[incidents]]").enumerate() {
-        if i == 0 {
-            text.push_str(part);
-        }
-    }
-    text.push_str(extra);
-    let mut file = ScenarioFile::parse(&text, name).unwrap();
-    file.apply(&Overrides {
+    let base = DEFAULT_SCENARIO.split("[[incidents]]").next().unwrap();
+    let overrides = Overrides {
         duration: Some("9d".parse().unwrap()),
         train: Some("6d".parse().unwrap()),
         ..Overrides::default()
-    });
-    let scenario = Scenario::from_file(file, name).unwrap();
-    let out = dir.join(name);
-    generate(
-        &scenario,
-        &Options {
-            out: out.clone(),
-            charts: None,
-            progress: false,
-        },
-    )
-    .unwrap();
-    out.join("test/logs.log")
+    };
+    super::generate_scenario(dir, name, &format!("{base}{extra}"), &overrides).join("test/logs.log")
 }
 
 #[test]

@@ -21,13 +21,25 @@ use vigil_trainer::{MetricsJob, train_metrics};
 
 /// The default scenario on `seed`, generated (without charts) into `dir/data`.
 pub(crate) fn generated(dir: &Path, seed: u64) -> PathBuf {
-    let mut file = ScenarioFile::parse(DEFAULT_SCENARIO, "default").unwrap();
-    file.apply(&Overrides {
+    let overrides = Overrides {
         seed: Some(seed),
         ..Overrides::default()
-    });
-    let scenario = Scenario::from_file(file, "default").unwrap();
-    let out = dir.join("data");
+    };
+    generate_scenario(dir, "data", DEFAULT_SCENARIO, &overrides)
+}
+
+/// The scenario file `text` with `overrides`, generated without charts into `dir/name`;
+/// pinned incidents a shorter period leaves out are dropped, as the CLI drops them.
+pub(crate) fn generate_scenario(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    overrides: &Overrides,
+) -> PathBuf {
+    let mut file = ScenarioFile::parse(text, name).unwrap();
+    file.apply(overrides);
+    let scenario = Scenario::from_file_with(file, name, overrides).unwrap();
+    let out = dir.join(name);
     generate(
         &scenario,
         &Options {
@@ -39,6 +51,19 @@ pub(crate) fn generated(dir: &Path, seed: u64) -> PathBuf {
     .unwrap();
     out
 }
+
+/// The header of `detector parse`'s structured.csv for the generator's log format (and
+/// for JSON lines and logfmt, read into the same fields).
+pub(crate) const STRUCTURED_HEADER: [&str; 8] = [
+    "line",
+    "Timestamp",
+    "Host",
+    "Level",
+    "Component",
+    "Content",
+    "template_id",
+    "template",
+];
 
 /// The default scenario on another seed (so nothing is tuned to the README's run),
 /// generated, and a model trained on its incident-free training part.

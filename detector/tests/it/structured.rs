@@ -9,12 +9,11 @@ use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::Value;
 
+use vigil_generator::Overrides;
 use vigil_generator::scenario::DEFAULT_SCENARIO;
-use vigil_generator::{Options, Overrides, Scenario, ScenarioFile, generate};
 
 /// Ten days of the default scenario, its logs written as text and as JSON lines.
 fn generated(dir: &Path) -> PathBuf {
-    let mut file = ScenarioFile::parse(DEFAULT_SCENARIO, "default").unwrap();
     let overrides = Overrides {
         seed: Some(17),
         duration: Some("10d".parse().unwrap()),
@@ -22,20 +21,7 @@ fn generated(dir: &Path) -> PathBuf {
         jsonl: true,
         ..Overrides::default()
     };
-    file.apply(&overrides);
-    // The default's pinned incidents lie past ten days: dropped, as the CLI drops them.
-    let scenario = Scenario::from_file_with(file, "default", &overrides).unwrap();
-    let out = dir.join("data");
-    generate(
-        &scenario,
-        &Options {
-            out: out.clone(),
-            charts: None,
-            progress: false,
-        },
-    )
-    .unwrap();
-    out
+    super::generate_scenario(dir, "data", DEFAULT_SCENARIO, &overrides)
 }
 
 fn detector() -> Command {
@@ -104,19 +90,7 @@ fn json_lines_and_logfmt_parse_like_the_text_log_and_jq_selects_exactly() {
     assert_eq!(templates("logfmt"), templates("text"));
     // structured.csv keeps each record's fields.
     let mut r = csv::Reader::from_path(dir.path().join("json/structured.csv")).unwrap();
-    assert_eq!(
-        r.headers().unwrap(),
-        vec![
-            "line",
-            "Timestamp",
-            "Host",
-            "Level",
-            "Component",
-            "Content",
-            "template_id",
-            "template"
-        ]
-    );
+    assert_eq!(r.headers().unwrap(), super::STRUCTURED_HEADER.to_vec());
     let first = r.records().next().unwrap().unwrap();
     assert_eq!(&first[2], rows[0]["host"].as_str().unwrap());
     assert_eq!(&first[5], rows[0]["message"].as_str().unwrap());
