@@ -38,6 +38,37 @@ enum Command {
     /// graph (DOT, PNG, SVG), each log's machine, the distinguishing sequences and example
     /// sessions.
     Diff(DiffArgs),
+    /// Several logs (text, JSON lines, logfmt; each format found per file) into one JSON-lines
+    /// firehose in time order, each line keeping its source file and line number.
+    Merge(MergeArgs),
+}
+
+/// `detector merge`'s flags.
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// A log to merge (give two or more: `-i a.log -i b.jsonl`).
+    #[arg(long = "input", short, required = true, value_name = "LOG")]
+    inputs: Vec<PathBuf>,
+    /// The format of every input (see `detector parse --help`); `auto` finds each file's.
+    #[arg(long, default_value = vigil_core::logs::detect::AUTO)]
+    format: String,
+    /// A jq program run on each JSON-lines or logfmt record first (text inputs refuse it).
+    #[arg(long, value_name = "JQ")]
+    filter: Option<String>,
+    /// Skip (and count) malformed JSON-lines or logfmt records instead of stopping at the
+    /// first with its file and line.
+    #[arg(long)]
+    skip_bad_lines: bool,
+    /// Lines longer than this many bytes are skipped and counted.
+    #[arg(long, default_value_t = vigil_core::logs::read::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
+    /// The merged JSON-lines file (`timestamp`, `host`, `level`, `service`, `message`,
+    /// `source`, `line`).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// No summary.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `detector diff`'s flags.
@@ -346,6 +377,26 @@ fn parse(a: ParseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn merge(a: MergeArgs) -> anyhow::Result<()> {
+    use vigil_detector::logs::merge::{MergeJob, describe, merge};
+    let summary = merge(&MergeJob {
+        inputs: a.inputs,
+        format: a.format,
+        filter: a.filter,
+        bad_lines: if a.skip_bad_lines {
+            BadLines::Skip
+        } else {
+            BadLines::Fail
+        },
+        max_line_bytes: a.max_line_bytes,
+        out: a.out,
+    })?;
+    if !a.quiet {
+        eprintln!("{}", describe(&summary));
+    }
+    Ok(())
+}
+
 fn diff(a: DiffArgs) -> anyhow::Result<()> {
     use vigil_detector::logs::diff::{DiffJob, diff};
     if !(a.alpha > 0.0 && a.alpha < 1.0) {
@@ -524,6 +575,7 @@ fn main() -> ExitCode {
         Command::Logs(a) => logs(a),
         Command::Patterns(a) => patterns(a),
         Command::Diff(a) => diff(a),
+        Command::Merge(a) => merge(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Logs in the detector: `detector parse` ([`parse`]), `detector patterns` ([`patterns`]: the
 //! pattern table, its charts and its changes against a baseline), `detector diff`
-//! ([`diff`]: two logs' k-tails machines compared, 2KDiff) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
+//! ([`diff`]: two logs' k-tails machines compared, 2KDiff), `detector merge` ([`merge`]:
+//! several logs into one JSON-lines firehose in time order) and log sessions judged by a DeepLog model, beside the "unseen template or unseen
 //! transition" baseline; `sessions.csv` and a session-level evaluation.
 //!
 //! `sessions.csv`: `session,anomalous,score,min_probability,events,first_anomalous_line,
@@ -13,6 +14,7 @@
 pub mod diff;
 pub mod evaluate;
 pub mod judge;
+pub mod merge;
 pub mod parse;
 pub mod patterns;
 mod run;

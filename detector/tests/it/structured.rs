@@ -221,3 +221,91 @@ fn a_model_trained_on_json_lines_judges_them_as_the_text_model_judges_text() {
     assert!(judged[0].0.as_u64().unwrap() > 1000, "{judged:?}");
     assert_eq!(judged[0], judged[1]);
 }
+
+#[test]
+fn several_logs_in_their_own_formats_merge_in_time_order_keeping_their_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path());
+    let rows = objects(&data.join("test/logs.jsonl"));
+    let text: Vec<String> = fs::read_to_string(data.join("test/logs.log"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // web-1 as text, db-1 as JSON lines, lb-1 as logfmt (a service each).
+    let (mut web, mut db, mut lb) = (Vec::new(), Vec::new(), Vec::new());
+    for (o, t) in rows.iter().zip(&text) {
+        match o["host"].as_str().unwrap() {
+            "web-1" => web.push(t.clone()),
+            "db-1" => db.push(o.to_string()),
+            "lb-1" => lb.push(logfmt(o)),
+            _ => {}
+        }
+    }
+    // One line of the database's file steps back in time.
+    let late = db.remove(10);
+    db.insert(20, late);
+    let files = [("web.log", &web), ("db.jsonl", &db), ("lb.logfmt", &lb)];
+    let mut args = vec!["merge".to_string()];
+    for (name, lines) in files {
+        fs::write(dir.path().join(name), lines.join("\n") + "\n").unwrap();
+        args.extend(["-i".into(), dir.path().join(name).display().to_string()]);
+    }
+    let out = dir.path().join("merged.jsonl");
+    detector()
+        .args(&args)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(contains("as 'json'"))
+        .stderr(contains("as 'logfmt'"))
+        .stderr(contains("1 times earlier than the line before"));
+    let merged = objects(&out);
+    assert_eq!(merged.len(), web.len() + db.len() + lb.len());
+    // In time order, except the one line kept in its file's order.
+    let times: Vec<&str> = merged
+        .iter()
+        .map(|o| o["timestamp"].as_str().unwrap())
+        .collect();
+    let backwards = times.windows(2).filter(|w| w[1] < w[0]).count();
+    assert!(backwards <= 1, "{backwards}");
+    // Each line keeps its source and line number, and its message.
+    for (name, lines) in files {
+        let source = dir.path().join(name).display().to_string();
+        let mine: Vec<&Value> = merged
+            .iter()
+            .filter(|o| o["source"] == source.as_str())
+            .collect();
+        assert_eq!(mine.len(), lines.len(), "{name}");
+        for (i, o) in mine.iter().enumerate() {
+            assert_eq!(o["line"], i + 1, "{name}: file order kept");
+        }
+    }
+    let db_first = merged
+        .iter()
+        .find(|o| o["source"].as_str().unwrap().ends_with("db.jsonl"))
+        .unwrap();
+    assert_eq!(
+        db_first["message"],
+        rows.iter().find(|o| o["host"] == "db-1").unwrap()["message"]
+    );
+    assert_eq!(db_first["host"], "db-1");
+    // The firehose reads as JSON lines everywhere, filtered by source with jq.
+    let p = parse(
+        &out,
+        &dir.path().join("p"),
+        &["--filter", r#"select(.source | endswith("web.log"))"#],
+    );
+    assert_eq!(p["format"], "json");
+    assert_eq!(p["lines_parsed"].as_u64().unwrap() as usize, web.len());
+    // Fewer than two logs is refused.
+    detector()
+        .args(["merge", "-i"])
+        .arg(dir.path().join("web.log"))
+        .arg("-o")
+        .arg(dir.path().join("one.jsonl"))
+        .assert()
+        .code(2)
+        .stderr(contains("two logs or more"));
+}
