@@ -74,9 +74,9 @@ struct MergeArgs {
 /// `detector diff`'s flags.
 #[derive(Debug, clap::Args)]
 struct DiffArgs {
-    /// Log A (raw text, JSON lines or logfmt).
+    /// Log A (raw text, JSON lines or logfmt), or a model directory (`trainer logs`).
     a: PathBuf,
-    /// Log B, read with A's format.
+    /// Log B, read with A's format; or a second model directory, when A is one.
     b: PathBuf,
     /// Header format and the miner's settings.
     #[command(flatten)]
@@ -424,7 +424,15 @@ fn diff(a: DiffArgs) -> anyhow::Result<()> {
         min_edge: a.min_edge,
         out: a.out,
     };
-    let (summary, _) = diff(&job)?;
+    let (summary, _) = match (job.a.is_dir(), job.b.is_dir()) {
+        (true, true) => vigil_detector::logs::diff::diff_models(&job)?,
+        (false, false) => diff(&job)?,
+        _ => anyhow::bail!(
+            "diff compares two logs or two model directories, not one of each ({} and {})",
+            job.a.display(),
+            job.b.display()
+        ),
+    };
     if !a.quiet {
         eprint!(
             "{}",

@@ -162,3 +162,49 @@ fn the_generated_scenario_with_one_incident_added_differs_in_that_incident_only(
         );
     }
 }
+
+#[test]
+fn two_models_compare_by_the_transitions_they_learnt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    fs::write(&a, requests(3000, 0.0, 1)).unwrap();
+    fs::write(&b, requests(3000, 0.2, 2)).unwrap();
+    for (log, model) in [(&a, "model-a"), (&b, "model-b")] {
+        Command::cargo_bin("trainer")
+            .unwrap()
+            .args(["logs", "--epochs", "1", "--quiet", "--input"])
+            .arg(log)
+            .arg("--model")
+            .arg(dir.path().join(model))
+            .assert()
+            .success();
+    }
+    let out = dir.path().join("d");
+    let s = diff(
+        &dir.path().join("model-a"),
+        &dir.path().join("model-b"),
+        &out,
+        &[],
+    );
+    // The training sessions are the whole logs: the same verdicts as the logs' own diff.
+    assert_eq!(
+        (
+            s["only_a"].as_u64(),
+            s["only_b"].as_u64(),
+            s["more_in_b"].as_u64(),
+            s["less_in_b"].as_u64()
+        ),
+        (Some(0), Some(2), Some(0), Some(1)),
+        "{s}"
+    );
+    assert_eq!(s["format"], "models");
+    // A log against a model is refused.
+    Command::cargo_bin("detector")
+        .unwrap()
+        .arg("diff")
+        .arg(&a)
+        .arg(dir.path().join("model-b"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("not one of each"));
+}

@@ -173,11 +173,85 @@ pub fn diff(job: &DiffJob) -> Result<(DiffSummary, Vec<Transition>), Error> {
     let mut ids = ids.into_iter();
     let a = sessions_of(&job.a, &format, job, &mut ids)?;
     let b = sessions_of(&job.b, &format, job, &mut ids)?;
+    let texts: Vec<String> = miner
+        .templates()
+        .iter()
+        .map(|t| t.text().to_string())
+        .collect();
+    compare(job, &a, &b, &texts, format_text, started)
+}
+
+/// One model's machine (k = 1: a model keeps which template followed which, and how
+/// often), its templates interned into `texts` so that two models share ids by text.
+fn model_machine(
+    dir: &Path,
+    texts: &mut Vec<String>,
+    index: &mut std::collections::HashMap<String, usize>,
+) -> Result<Machine, Error> {
+    let model = vigil_model::logmodel::LogModel::load(dir)?;
+    let classes = model.transitions.classes as u16;
+    let mut sym = |c: u16| -> Sym {
+        match model.vocab.templates.get(c as usize) {
+            Some(t) => {
+                let next = texts.len();
+                let i = *index.entry(t.clone()).or_insert(next);
+                if i == next {
+                    texts.push(t.clone());
+                }
+                Sym::T(i)
+            }
+            None => Sym::Unmatched,
+        }
+    };
+    let mut m = Machine::new(1);
+    for &(from, to, n) in &model.transitions.counts {
+        let state = if from == classes {
+            vec![Sym::Start]
+        } else {
+            vec![sym(from)]
+        };
+        let next = if to == classes { Sym::End } else { sym(to) };
+        if from == classes {
+            m.sessions += n;
+        }
+        m.edges.entry((state.clone(), next)).or_default().count += n;
+        *m.out.entry(state).or_default() += n;
+        m.transitions += n;
+    }
+    Ok(m)
+}
+
+/// Compares two trained log models (`trainer logs` directories): the transitions they
+/// learnt, matched by template text (k = 1).
+pub fn diff_models(job: &DiffJob) -> Result<(DiffSummary, Vec<Transition>), Error> {
+    let started = std::time::Instant::now();
+    if job.k != 1 {
+        return Err(Error::Option {
+            flag: "--k",
+            message: "a model keeps which template followed which: two models compare with --k 1"
+                .into(),
+        });
+    }
+    let (mut texts, mut index) = (Vec::new(), std::collections::HashMap::new());
+    let a = model_machine(&job.a, &mut texts, &mut index)?;
+    let b = model_machine(&job.b, &mut texts, &mut index)?;
+    compare(job, &a, &b, &texts, "models".into(), started)
+}
+
+/// Tests every transition of `a` and `b` and writes the outputs.
+fn compare(
+    job: &DiffJob,
+    a: &Machine,
+    b: &Machine,
+    texts: &[String],
+    format_text: String,
+    started: std::time::Instant,
+) -> Result<(DiffSummary, Vec<Transition>), Error> {
     let text = |s: Sym| match s {
         Sym::Start => "<start>".to_string(),
         Sym::End => "<end>".to_string(),
         Sym::Unmatched => "<unmatched>".to_string(),
-        Sym::T(i) => miner.templates()[i].text().to_string(),
+        Sym::T(i) => texts[i].clone(),
     };
 
     let mut keys: Vec<&(State, Sym)> = a.edges.keys().chain(b.edges.keys()).collect();
@@ -252,7 +326,7 @@ pub fn diff(job: &DiffJob) -> Result<(DiffSummary, Vec<Transition>), Error> {
         format: format_text,
         k: job.k,
         alpha: job.alpha,
-        templates: miner.templates().len(),
+        templates: texts.len(),
         a_sessions: a.sessions,
         b_sessions: b.sessions,
         a_transitions: a.edges.len(),
@@ -268,7 +342,7 @@ pub fn diff(job: &DiffJob) -> Result<(DiffSummary, Vec<Transition>), Error> {
     report::write_csv(&job.out.join("diff.csv"), &out)?;
     let graph = report::dot(&out, &text, job.min_edge, "A", "B");
     crate::write_text(&job.out.join("diff.dot"), &graph)?;
-    for (name, m) in [("a", &a), ("b", &b)] {
+    for (name, m) in [("a", a), ("b", b)] {
         crate::write_text(
             &job.out.join(format!("{name}.dot")),
             &report::machine_dot(m, &text, job.min_edge),
