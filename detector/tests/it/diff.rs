@@ -60,6 +60,11 @@ fn diff(a: &Path, b: &Path, out: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&fs::read_to_string(out.join("diff.json")).unwrap()).unwrap()
 }
 
+/// (only in A, only in B, more in B, less in B) of a diff.json.
+fn verdicts(s: &Value) -> [u64; 4] {
+    ["only_a", "only_b", "more_in_b", "less_in_b"].map(|k| s[k].as_u64().unwrap())
+}
+
 fn flagged(out: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(out.join("diff.csv")).unwrap();
     r.records()
@@ -83,16 +88,7 @@ fn a_skipped_step_is_found_and_chance_is_not() {
     let s = diff(&a, &b, &out, &[]);
     // Accepted → read and accepted → write appear; accepted → auth becomes rarer. The
     // read/write mix, equal in both, differs only by chance.
-    assert_eq!(
-        (
-            s["only_a"].as_u64(),
-            s["only_b"].as_u64(),
-            s["more_in_b"].as_u64(),
-            s["less_in_b"].as_u64()
-        ),
-        (Some(0), Some(2), Some(0), Some(1)),
-        "{s}"
-    );
+    assert_eq!(verdicts(&s), [0, 2, 0, 1], "{s}");
     for r in flagged(&out) {
         let from = r[8].split(" → ").next().unwrap();
         assert!(from.contains("accepted GET"), "{r:?}");
@@ -117,9 +113,7 @@ fn a_skipped_step_is_found_and_chance_is_not() {
     // Two samples of the same behaviour: nothing, with k = 1 and k = 2.
     for k in ["1", "2"] {
         let calm = diff(&a, &c, &dir.path().join(format!("calm{k}")), &["--k", k]);
-        for v in ["only_a", "only_b", "more_in_b", "less_in_b"] {
-            assert_eq!(calm[v], 0, "k {k}, {v}: {calm}");
-        }
+        assert_eq!(verdicts(&calm), [0; 4], "k {k}: {calm}");
     }
 }
 
@@ -187,16 +181,7 @@ fn two_models_compare_by_the_transitions_they_learnt() {
         &[],
     );
     // The training sessions are the whole logs: the same verdicts as the logs' own diff.
-    assert_eq!(
-        (
-            s["only_a"].as_u64(),
-            s["only_b"].as_u64(),
-            s["more_in_b"].as_u64(),
-            s["less_in_b"].as_u64()
-        ),
-        (Some(0), Some(2), Some(0), Some(1)),
-        "{s}"
-    );
+    assert_eq!(verdicts(&s), [0, 2, 0, 1], "{s}");
     assert_eq!(s["format"], "models");
     // A log against a model is refused.
     Command::cargo_bin("detector")
