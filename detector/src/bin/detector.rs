@@ -294,11 +294,7 @@ fn metrics(a: MetricsArgs) -> anyhow::Result<()> {
     }
     let options = Options {
         batch: a.batch_size,
-        bad_lines: if a.skip_bad_lines {
-            BadLines::Skip
-        } else {
-            BadLines::Fail
-        },
+        bad_lines: bad_lines(a.skip_bad_lines),
         allow_new_hosts: a.allow_new_hosts,
         ..a.decision.apply(Options::default())?
     };
@@ -377,17 +373,26 @@ fn parse(a: ParseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--skip-bad-lines` as the readers take it.
+fn bad_lines(skip: bool) -> BadLines {
+    if skip { BadLines::Skip } else { BadLines::Fail }
+}
+
+/// `--alpha` of patterns and diff: a probability strictly between 0 and 1.
+fn check_alpha(alpha: f64) -> anyhow::Result<()> {
+    if !(alpha > 0.0 && alpha < 1.0) {
+        anyhow::bail!("--alpha: expected a probability in (0, 1), found {alpha}");
+    }
+    Ok(())
+}
+
 fn merge(a: MergeArgs) -> anyhow::Result<()> {
     use vigil_detector::logs::merge::{MergeJob, describe, merge};
     let summary = merge(&MergeJob {
         inputs: a.inputs,
         format: a.format,
         filter: a.filter,
-        bad_lines: if a.skip_bad_lines {
-            BadLines::Skip
-        } else {
-            BadLines::Fail
-        },
+        bad_lines: bad_lines(a.skip_bad_lines),
         max_line_bytes: a.max_line_bytes,
         out: a.out,
     })?;
@@ -399,12 +404,7 @@ fn merge(a: MergeArgs) -> anyhow::Result<()> {
 
 fn diff(a: DiffArgs) -> anyhow::Result<()> {
     use vigil_detector::logs::diff::{DiffJob, diff};
-    if !(a.alpha > 0.0 && a.alpha < 1.0) {
-        anyhow::bail!(
-            "--alpha: expected a probability in (0, 1), found {}",
-            a.alpha
-        );
-    }
+    check_alpha(a.alpha)?;
     if a.sessions.group_field.is_some() || a.sessions.time_field.is_some() {
         anyhow::bail!(
             "--group-field and --time-field: not used by diff (records take Host, Node or Component as the group and Timestamp or Date + Time as the time)"
@@ -462,12 +462,7 @@ fn diff(a: DiffArgs) -> anyhow::Result<()> {
 
 fn patterns(a: PatternsArgs) -> anyhow::Result<()> {
     use vigil_detector::logs::patterns::{Baseline, PatternsJob, describe, patterns};
-    if !(a.alpha > 0.0 && a.alpha < 1.0) {
-        anyhow::bail!(
-            "--alpha: expected a probability in (0, 1), found {}",
-            a.alpha
-        );
-    }
+    check_alpha(a.alpha)?;
     let baseline = match (&a.baseline, &a.baseline_until) {
         (Some(p), _) => Baseline::File(p.clone()),
         (None, Some(t)) => Baseline::Until(
@@ -524,11 +519,7 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
         labels: a.labels.as_deref(),
         top_g: a.top_g,
         filter: a.filter.as_deref(),
-        bad_lines: if a.skip_bad_lines {
-            vigil_core::series::BadLines::Skip
-        } else {
-            vigil_core::series::BadLines::Fail
-        },
+        bad_lines: bad_lines(a.skip_bad_lines),
     })?;
     if !a.quiet {
         let lines = s.lines.as_ref().map_or(String::new(), |r| {

@@ -20,6 +20,7 @@ use vigil_core::logs::sessions::time_ms;
 use vigil_core::logs::{LineReport, LogFormat, LogReader, Skip};
 use vigil_core::series::BadLines;
 
+use super::patterns::iso;
 use crate::Error;
 
 /// A `detector merge` run.
@@ -129,12 +130,6 @@ impl Source {
         }
         Ok(())
     }
-}
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
 }
 
 /// Merges `job.inputs` into `job.out` (JSON lines, written under a temporary name and

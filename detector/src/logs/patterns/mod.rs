@@ -19,6 +19,7 @@ use vigil_core::series::BadLines;
 
 use crate::Error;
 
+pub(crate) use charts::iso;
 pub use report::{render_table, write_patterns_csv};
 
 /// Where the baseline comes from.
