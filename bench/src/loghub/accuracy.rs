@@ -333,6 +333,7 @@ fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, C
     match parser {
         Parser::Vigil => {
             let mut miner = Miner::new(MinerConfig::default())?;
+            // Each line's template as matching gives it (learning gives the same).
             miner.learn_file(log, &format, DEFAULT_MAX_LINE_BYTES, BadLines::Fail)?;
             let mut reader = open()?;
             let mut parsed = Vec::new();

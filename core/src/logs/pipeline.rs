@@ -116,7 +116,7 @@ impl LogParsing {
     }
 
     /// Reads `path` into sessions. With [`Templates::Learn`] the miner learns the file's
-    /// templates first (training; two more passes over it); with [`Templates::Match`]
+    /// templates first (training; one more pass over it); with [`Templates::Match`]
     /// lines only match the templates it has (`None` where none does).
     pub fn read(&mut self, path: &Path, templates: Templates) -> Result<ParsedLog, Error> {
         // `auto` becomes the format found on the file's first lines, and stays (a model
@@ -128,7 +128,8 @@ impl LogParsing {
         let learnt = if templates == Templates::Learn {
             Some(
                 self.miner
-                    .learn_file(path, &format, self.max_line_bytes, self.bad_lines)?,
+                    .learn_file(path, &format, self.max_line_bytes, self.bad_lines)?
+                    .0,
             )
         } else {
             None

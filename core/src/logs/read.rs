@@ -265,7 +265,16 @@ impl<R: BufRead> LogReader<R> {
         policy: BadLines,
         mut f: impl FnMut(u64, &[&str]) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        let structured = format.is_structured();
         while let Some((n, line)) = self.next_line()? {
+            if !structured {
+                // A header format's fields borrow the line: no copies.
+                match format.split(line) {
+                    Some(fields) => f(n, &fields)?,
+                    None => self.report.skip(n, Skip::NoHeader),
+                }
+                continue;
+            }
             match format.line(line) {
                 Line::Fields(fields) => {
                     let fields: Vec<&str> = fields.iter().map(|c| c.as_ref()).collect();

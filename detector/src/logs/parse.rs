@@ -43,14 +43,10 @@ pub struct ParseSummary {
     pub report: LineReport,
     pub lines_parsed: u64,
     pub templates: usize,
-    /// Reading, splitting and mining: learning and matching.
+    /// Reading, splitting and mining: learning the templates and each line's template
+    /// (one pass over the file).
     pub parse_seconds: f64,
     pub lines_per_second: f64,
-    /// Learning the templates (two passes over the file).
-    pub learn_seconds: f64,
-    /// Matching every line to them (one pass), as detection does.
-    pub match_seconds: f64,
-    pub match_lines_per_second: f64,
     /// Everything, writing the outputs included.
     pub total_seconds: f64,
 }
@@ -59,25 +55,17 @@ pub struct ParseSummary {
 /// `structured.csv` (each kept line's number, fields and final template) and
 /// `parse.json` into `args.out`.
 ///
-/// Four passes over the file: two for the miner to learn ([`Miner::learn`]), one to
-/// match each line, one to write `structured.csv`.
+/// Two passes over the file: one for the miner to learn and give each line its template
+/// ([`Miner::learn`]), one to write `structured.csv`.
 pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
     let started = Instant::now();
     let (format_text, detected) =
         vigil_core::logs::detect::resolve(&args.format, &args.input, args.max_line_bytes)?;
     let format = LogFormat::new(&format_text)?.with_filter(args.filter.as_deref())?;
     let mut miner = Miner::new(args.miner.clone())?;
-    miner.learn_file(&args.input, &format, args.max_line_bytes, args.bad_lines)?;
-    let learn_seconds = started.elapsed().as_secs_f64();
-    let mut reader = LogReader::open(&args.input, args.max_line_bytes)?;
-    let mut ids = Vec::new();
-    reader.for_each_record(&format, args.bad_lines, |_, fields| {
-        ids.push(miner.matching(fields[format.content_index()]));
-        Ok(())
-    })?;
+    let (ids, report) =
+        miner.learn_file(&args.input, &format, args.max_line_bytes, args.bad_lines)?;
     let parse_seconds = started.elapsed().as_secs_f64();
-    let match_seconds = parse_seconds - learn_seconds;
-    let report = reader.report;
     if report.lines == 0 {
         return Err(vigil_core::Error::file(
             &args.input,
@@ -146,9 +134,6 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
         lines_parsed: ids.len() as u64,
         templates: templates.len(),
         lines_per_second: report.lines as f64 / parse_seconds.max(1e-9),
-        learn_seconds,
-        match_seconds,
-        match_lines_per_second: report.lines as f64 / match_seconds.max(1e-9),
         report,
         parse_seconds,
         total_seconds,
@@ -160,15 +145,12 @@ pub fn parse(args: &ParseJob) -> Result<ParseSummary, Error> {
 /// The summary line `detector parse` prints.
 pub fn describe(s: &ParseSummary, out: &Path) -> String {
     format!(
-        "detector: {} lines, {} parsed into {} templates in {:.2} s ({:.0} lines/s: learning {:.2} s, matching {:.2} s = {:.0} lines/s; {:.2} s with the outputs); format '{}'{}; {} → {}",
+        "detector: {} lines, {} parsed into {} templates in {:.2} s ({:.0} lines/s; {:.2} s with the outputs); format '{}'{}; {} → {}",
         s.report.lines,
         s.lines_parsed,
         s.templates,
         s.parse_seconds,
         s.lines_per_second,
-        s.learn_seconds,
-        s.match_seconds,
-        s.match_lines_per_second,
         s.total_seconds,
         s.format,
         s.detected.map_or(String::new(), |share| format!(

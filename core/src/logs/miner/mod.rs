@@ -1,15 +1,16 @@
 //! The template miner: Vigil's default, learnt from a whole file and then only matched.
 //!
-//! Three steps over the training lines, the first two a pass over them each:
+//! Three steps, in one pass over the training lines:
 //! 1. every line is preprocessed ([`rules::preprocess`]: masks, then loghub's template
-//!    rules) and clustered by [`Drain`], merging differing tokens piece by piece
-//!    ([`Merge::Pieces`]) and leaving positions where both sides are `<*>` neutral
-//!    ([`Masked::Wildcard`]); for each merged position the miner notes the values lines
-//!    held there;
+//!    rules); each distinct preprocessed line, in the order they first appear, is
+//!    clustered by [`Drain`], merging differing tokens piece by piece ([`Merge::Pieces`])
+//!    and leaving positions where both sides are `<*>` neutral ([`Masked::Wildcard`]);
+//!    for each merged position the miner notes the values lines held there;
 //! 2. a merged position whose values were at most `split_values` plain words (no `<*>`, no
 //!    `/`, no leading digit: `GET`/`POST`, `Resumed`/`Paused`/`Started`, `HTTPS`/`SOCKS5`) is a constant
-//!    Drain merged too eagerly: the cluster splits into one template per value. Each line
-//!    is matched again and each template's tokens are merged from its own lines;
+//!    Drain merged too eagerly: the cluster splits into one template per value. Each
+//!    distinct line is matched again and each template's tokens are merged from its own
+//!    lines;
 //! 3. template texts are written by the same rules, and templates whose texts are equal
 //!    become one.
 //!
@@ -27,10 +28,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use regex::{NoExpand, Regex};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::drain::{Masked, Merge, WILDCARD, tokens};
-use super::{Drain, DrainConfig, Error, LogFormat, LogReader, TemplateId};
+use super::{Drain, DrainConfig, Error, LineReport, LogFormat, LogReader, TemplateId};
 use crate::series::BadLines;
 
 /// How the miner works.
@@ -98,8 +100,12 @@ impl MinerConfig {
     }
 }
 
-/// Prepared lines kept from step 1 for step 2 (beyond this, step 2 prepares them again).
+/// Distinct prepared lines kept from step 1 for step 2 (beyond this, step 2 prepares the
+/// lines past them again).
 const CACHE_BYTES: usize = 256 << 20;
+
+/// A line of step 1 not kept in the cache.
+const UNCACHED: u32 = u32::MAX;
 
 /// A mined template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,101 +272,155 @@ impl Miner {
     }
 
     /// Learns from one set of training lines, forgetting anything learnt before. `pass`
-    /// feeds every line's content to the function it is given, in order, and is called
-    /// two or three times (steps 1 and 2, and once more in the rare case below); the
-    /// lines must be the same each time, or learning fails. Returns each line's template:
-    /// the one [`Miner::matching`] gives it, `None` where it matches none.
+    /// feeds every line's content to the function it is given, in order. It is called
+    /// once, unless the distinct prepared lines outgrow [`CACHE_BYTES`]: then once more
+    /// for the lines past that, which must be the same each time, or learning fails.
+    /// Returns each line's template: the one [`Miner::matching`] gives it, `None` where it
+    /// matches none.
     ///
-    /// Step 2 normally only matches; a line whose cluster widened past it in step 1
-    /// starts a cluster of its own there, which later matching may prefer for other
-    /// lines too, so then every line is matched again.
+    /// Each line is prepared once; equal prepared lines (most of a log: its variables are
+    /// masked) are clustered and merged once, in the order they first appear, so learning
+    /// costs one preparation per line and one tree search per distinct line.
     pub fn learn<E>(
         &mut self,
+        pass: impl FnMut(&mut dyn FnMut(&str)) -> Result<(), E>,
+    ) -> Result<Vec<Option<TemplateId>>, E>
+    where
+        E: From<Error>,
+    {
+        self.learn_within(pass, CACHE_BYTES)
+    }
+
+    /// [`Miner::learn`] keeping at most `cache_bytes` of distinct prepared lines.
+    fn learn_within<E>(
+        &mut self,
         mut pass: impl FnMut(&mut dyn FnMut(&str)) -> Result<(), E>,
+        cache_bytes: usize,
     ) -> Result<Vec<Option<TemplateId>>, E>
     where
         E: From<Error>,
     {
         let mut learning = Miner::new(self.config.clone())?;
         let mut values: Vec<Vec<Values>> = Vec::new();
-        // Step 1's prepared lines, for step 2, while they fit in CACHE_BYTES.
-        let (mut cache, mut cached_bytes, mut cached) = (Vec::new(), 0, true);
-        let mut lines = 0usize;
+        // Step 1: the distinct prepared lines in first-seen order, and each line's index
+        // among them (UNCACHED past the cache's size: those are prepared again in step 2).
+        let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut distinct: Vec<(Box<str>, u64)> = Vec::new();
+        let mut of_line: Vec<u32> = Vec::new();
+        let (mut cached_bytes, mut uncached) = (0usize, 0usize);
+        let mut buffer = String::new();
         pass(&mut |content| {
-            let prepared = learning.observe(content, &mut values);
-            lines += 1;
-            if cached {
-                cached_bytes += prepared.len() + 24;
-                cache.push(prepared);
-                if cached_bytes > CACHE_BYTES {
-                    (cache, cached) = (Vec::new(), false);
-                }
+            let prepared = learning.prepare_into(content, &mut buffer);
+            if let Some(&i) = index.get(prepared) {
+                distinct[i as usize].1 += 1;
+                of_line.push(i);
+                return;
             }
+            learning.observe(prepared, &mut values);
+            if cached_bytes + prepared.len() + 40 > cache_bytes {
+                uncached += 1;
+                of_line.push(UNCACHED);
+                return;
+            }
+            cached_bytes += prepared.len() + 40;
+            let text: Box<str> = prepared.into();
+            index.insert(text.clone(), distinct.len() as u32);
+            distinct.push((text, 1));
+            of_line.push(distinct.len() as u32 - 1);
         })?;
+        drop(index);
         learning.choose_splits(&values);
         let clusters = learning.clusters.len();
+        // Step 2: each distinct line merged into its template, then the lines left over.
         let mut growing = Vec::new();
-        let mut assigned = Vec::with_capacity(lines);
-        pass(&mut |content| {
-            let t = match cache.get(assigned.len()) {
-                Some(prepared) => learning.refine(prepared, &mut growing),
-                None => {
-                    let prepared = learning.prepare(content).into_owned();
-                    learning.refine(&prepared, &mut growing)
+        let mut assigned: Vec<TemplateId> = distinct
+            .iter()
+            .map(|(prepared, count)| learning.refine(prepared, *count, &mut growing))
+            .collect();
+        let mut rest = Vec::with_capacity(uncached);
+        if uncached > 0 {
+            let mut seen = 0usize;
+            pass(&mut |content| {
+                if of_line.get(seen) == Some(&UNCACHED) {
+                    let prepared = learning.prepare(content);
+                    rest.push(learning.refine(&prepared, 1, &mut growing));
                 }
-            };
-            assigned.push(t);
-        })?;
-        let changed = |second: usize| {
-            Error::Drain(format!(
-                "the training lines changed while the miner read them: {lines} lines, then {second}"
-            ))
-        };
-        if assigned.len() != lines {
-            return Err(changed(assigned.len()).into());
+                seen += 1;
+            })?;
+            if seen != of_line.len() {
+                return Err(Error::Drain(format!(
+                    "the training lines changed while the miner read them: {} lines, then {seen}",
+                    of_line.len()
+                ))
+                .into());
+            }
         }
         let final_ids = learning.finish(growing);
-        let ids = if learning.clusters.len() == clusters {
-            assigned
-                .into_iter()
-                .map(|t| Some(final_ids[t.index()]))
-                .collect()
-        } else if cached {
-            cache
-                .iter()
-                .map(|p| learning.matching_prepared(p))
-                .collect()
-        } else {
-            let mut ids = Vec::with_capacity(lines);
-            pass(&mut |content| ids.push(learning.matching(content)))?;
-            if ids.len() != lines {
-                return Err(changed(ids.len()).into());
+        let mut ids: Vec<Option<TemplateId>> = Vec::with_capacity(of_line.len());
+        if learning.clusters.len() == clusters {
+            for t in assigned.iter_mut().chain(rest.iter_mut()) {
+                *t = final_ids[t.index()];
             }
-            ids
-        };
+            let mut rest = rest.into_iter();
+            for &i in &of_line {
+                ids.push(match i {
+                    UNCACHED => rest.next().map(Some).unwrap_or_default(),
+                    i => Some(assigned[i as usize]),
+                });
+            }
+        } else {
+            // A line whose cluster widened past it in step 1 started a cluster of its
+            // own in step 2, which matching may prefer for other lines too: all of them
+            // are matched again.
+            let matched: Vec<Option<TemplateId>> = distinct
+                .iter()
+                .map(|(p, _)| learning.matching_prepared(p))
+                .collect();
+            if uncached > 0 {
+                let mut all = of_line.iter();
+                pass(&mut |content| {
+                    ids.push(match all.next() {
+                        Some(&UNCACHED) | None => learning.matching(content),
+                        Some(&i) => matched[i as usize],
+                    })
+                })?;
+            } else {
+                ids.extend(of_line.iter().map(|&i| matched[i as usize]));
+            }
+        }
+        if ids.len() != of_line.len() {
+            return Err(Error::Drain(format!(
+                "the training lines changed while the miner read them: {} lines, then {}",
+                of_line.len(),
+                ids.len()
+            ))
+            .into());
+        }
         *self = learning;
         Ok(ids)
     }
 
     /// [`Miner::learn`] from the content of each line of the log at `path` that fits
-    /// `format` (lines that do not are left out, as readers of the log skip them).
+    /// `format` (lines that do not are left out, as readers of the log skip them); also
+    /// returns what the read met besides those lines.
     pub fn learn_file(
         &mut self,
         path: &Path,
         format: &LogFormat,
         max_line_bytes: usize,
         bad_lines: BadLines,
-    ) -> Result<Vec<Option<TemplateId>>, Error> {
-        self.learn(|feed| {
-            LogReader::open(path, max_line_bytes)?.for_each_record(
-                format,
-                bad_lines,
-                |_, fields| {
-                    feed(fields[format.content_index()]);
-                    Ok(())
-                },
-            )
-        })
+    ) -> Result<(Vec<Option<TemplateId>>, LineReport), Error> {
+        let mut report = None;
+        let ids = self.learn(|feed| {
+            let mut reader = LogReader::open(path, max_line_bytes)?;
+            reader.for_each_record(format, bad_lines, |_, fields| {
+                feed(fields[format.content_index()]);
+                Ok(())
+            })?;
+            report.get_or_insert(reader.report);
+            Ok(())
+        })?;
+        Ok((ids, report.unwrap_or_default()))
     }
 
     /// The template `content` matches, learning nothing; `None` where none does.
@@ -374,6 +434,21 @@ impl Miner {
         let cluster = self.drain.matching_tokens(&tokens)?;
         let c = &self.clusters[cluster.index()];
         c.templates.get(&key(&c.split, &tokens)).copied()
+    }
+
+    /// [`Miner::prepare`] reusing `buffer`'s memory where the text changes.
+    fn prepare_into<'a>(&self, content: &'a str, buffer: &'a mut String) -> &'a str {
+        if self.config.rules && self.masks.is_empty() {
+            rules::preprocess_into(content, buffer);
+            return buffer;
+        }
+        match self.prepare(content) {
+            Cow::Borrowed(b) => b,
+            Cow::Owned(o) => {
+                *buffer = o;
+                buffer
+            }
+        }
     }
 
     /// The text the tree sees: the user's masks and the rules, or Drain's masks.
@@ -390,14 +465,12 @@ impl Miner {
         Cow::Owned(rules::preprocess(&text))
     }
 
-    /// Step 1: clusters a line and notes its values at merged positions; returns the
-    /// prepared line.
-    fn observe(&mut self, content: &str, values: &mut Vec<Vec<Values>>) -> String {
-        let prepared = self.prepare(content).into_owned();
-        let tokens = tokens(&prepared);
+    /// Step 1: clusters a prepared line and notes its values at merged positions.
+    fn observe(&mut self, prepared: &str, values: &mut Vec<Vec<Values>>) {
+        let tokens = tokens(prepared);
         let id = self.drain.add_tokens(&tokens).index();
         if self.config.split_values == 0 {
-            return prepared;
+            return;
         }
         if id == values.len() {
             values.push(vec![Values::default(); tokens.len()]);
@@ -414,7 +487,6 @@ impl Miner {
                 v.distinct.push(token.to_string());
             }
         }
-        prepared
     }
 
     /// Between steps 1 and 2: the positions each cluster splits at.
@@ -447,9 +519,10 @@ impl Miner {
             .collect();
     }
 
-    /// Step 2: matches a prepared line and merges it into its template (made on first
-    /// sight); returns the template's index in `growing`.
-    fn refine(&mut self, prepared: &str, growing: &mut Vec<Growing>) -> TemplateId {
+    /// Step 2: matches a prepared line that `count` training lines hold and merges it
+    /// into its template (made on first sight); returns the template's index in
+    /// `growing`.
+    fn refine(&mut self, prepared: &str, count: u64, growing: &mut Vec<Growing>) -> TemplateId {
         let tokens = tokens(prepared);
         let cluster = match self.drain.matching_tokens(&tokens) {
             Some(c) => c.index(),
@@ -467,7 +540,7 @@ impl Miner {
         match c.templates.get(&k) {
             Some(&id) => {
                 let g = &mut growing[id.index()];
-                g.count += 1;
+                g.count += count;
                 self.drain.config().merge.widen(&mut g.tokens, &tokens);
                 id
             }
@@ -476,7 +549,7 @@ impl Miner {
                 c.templates.insert(k, t);
                 growing.push(Growing {
                     tokens: tokens.iter().map(|t| t.to_string()).collect(),
-                    count: 1,
+                    count,
                 });
                 t
             }

@@ -94,9 +94,50 @@ fn shortcuts_equal_the_regexes() {
         "=",
         "(",
         ")",
+        "req-5a24c961",
+        "45ms",
+        "web-2",
+        "user=root",
+        "deadbeefcafe",
+        "\t",
+        "\x0b",
+        "12",
+        "/api/x",
+        "a:b:c:d",
+        "Sun",
+        "a.b:80",
+        "=5",
+        "= ",
+        " ms",
+        "ms",
+        "s,",
+        "1234",
+        "12:345",
+        "1.2.3.4567",
+        "1.22.333.4444:5",
+        ".5",
+        "1.",
+        ",5",
+        "9:",
+        "123:45:67,8",
+        "-1.5x",
+        "--2",
+        "x=-5",
+        "(-5)",
+        "a_-5",
+        "5KiB",
+        "3Mbps",
+        "9kHz",
+        "7secs",
+        "0x1f-x",
+        "FALSE",
+        "a-b-c-d-e",
+        "_9",
+        "1234web",
+        "x1234-",
     ];
     let mut state = 0x2545_f491_u32;
-    for _ in 0..20_000 {
+    for _ in 0..60_000 {
         let mut line = String::new();
         for _ in 0..6 {
             state ^= state << 13;
@@ -111,6 +152,59 @@ fn shortcuts_equal_the_regexes() {
     }
     for line in &lines {
         assert_eq!(preprocess(line), preprocess_by_regex(line), "{line:?}");
+    }
+}
+
+#[test]
+fn most_lines_are_preprocessed_token_by_token() {
+    let simple = |t: &str| {
+        let mut out = String::new();
+        simple(t, &mut out).then_some(out)
+    };
+    assert_eq!(simple("req-5a24c961").as_deref(), Some("req-<*>"));
+    assert_eq!(simple("blk_-754162").as_deref(), Some("blk_-<*>"));
+    assert_eq!(
+        simple("(took=45ms,true)").as_deref(),
+        Some("(took=<*>,<*>)")
+    );
+    for not_simple in [
+        "x=-5",
+        "-5",
+        "1234web-2",
+        "a.b",
+        "a:1",
+        "1-2-3-4-5",
+        "/a",
+        "a?b",
+    ] {
+        assert_eq!(simple(not_simple), None, "{not_simple}");
+    }
+    assert_eq!(longest_hex_run(b"deadbeef-cafe"), 8);
+    assert_eq!(longest_hex_run(b"completed"), 2);
+    assert!(user_or_boolean("user=Root;") && user_or_boolean("NULL"));
+    assert!(!user_or_boolean("rooted") && !user_or_boolean("nul"));
+    let line = "req-5a24c961 completed 201 in 45ms\tfor user=root";
+    let by_tokens = |line: &str| {
+        let mut out = String::new();
+        by_tokens(line, &mut out).map(|()| out)
+    };
+    assert_eq!(
+        by_tokens(line).as_deref(),
+        Some("req-<*> completed <*> in <*> for user=<*>")
+    );
+    for across in [
+        "lifetime <1 sec",
+        "sent 12 bytes",
+        "\"GET /a HTTP/1.1\"",
+        "at Sun Jul 3 23:59:59 2005",
+        "id 1a2b3c4d-1a2b-1a2b-1a2b-1a2b3c4d5e6f 5ms",
+        "caf\u{e9} 1",
+        "a.b:80=5 ms",
+        "a.b:80= 5ms",
+        "a.b:80=5.5 secs,",
+    ] {
+        assert_eq!(by_tokens(across), None, "{across}");
+        assert_eq!(preprocess(across), preprocess_by_regex(across), "{across}");
     }
 }
 

@@ -162,17 +162,59 @@ fn learning_assigns_each_line_what_matching_gives_it() {
 
 #[test]
 fn lines_that_change_between_the_passes_fail_learning() {
+    // With no room to keep prepared lines, learning reads the lines twice.
     let mut m = Miner::new(MinerConfig::default()).unwrap();
     let mut calls = 0;
     let err = m
-        .learn(|feed| {
-            calls += 1;
-            for i in 0..(if calls == 1 { 3 } else { 4 }) {
-                feed(&format!("line {i} done"));
-            }
-            Ok::<(), Error>(())
-        })
+        .learn_within(
+            |feed| {
+                calls += 1;
+                for i in 0..(if calls == 1 { 3 } else { 4 }) {
+                    feed(&format!("line {i} done"));
+                }
+                Ok::<(), Error>(())
+            },
+            0,
+        )
         .unwrap_err()
         .to_string();
     assert!(err.contains("3 lines, then 4"), "{err}");
+}
+
+#[test]
+fn learning_reads_the_lines_once_and_a_full_cache_changes_nothing() {
+    let lines: Vec<String> = (0..600)
+        .map(|i| match i % 5 {
+            0 => format!("req-{i:08x} cache hit {}", ["carts", "users"][i % 10 / 5]),
+            1 => format!("job {} finished in {} ms", i % 7, i % 3),
+            2 => format!("user u{} logged in from 10.0.0.{}", i % 13, i % 250),
+            3 => format!("worker {} state {}", i % 4, ["idle", "busy", "gone"][i % 3]),
+            _ => format!("VM {} (Lifecycle Event)", ["Paused", "Resumed"][i % 10 / 5]),
+        })
+        .collect();
+    let learn = |cache: usize| {
+        let mut m = Miner::new(MinerConfig::default()).unwrap();
+        let mut passes = 0;
+        let ids = m
+            .learn_within(
+                |feed| {
+                    passes += 1;
+                    lines.iter().for_each(|l| feed(l));
+                    Ok::<(), Error>(())
+                },
+                cache,
+            )
+            .unwrap();
+        // The tree's own counts differ (lines past the cache are clustered one by one);
+        // the templates and each line's template may not.
+        (m.templates().to_vec(), ids, passes)
+    };
+    let (whole, ids, passes) = learn(CACHE_BYTES);
+    assert_eq!(passes, 1);
+    // Room for a few distinct lines only: the rest are prepared again in a second pass.
+    for cache in [0, 100, 300] {
+        let (m, i, p) = learn(cache);
+        assert_eq!(p, 2, "cache {cache}");
+        assert_eq!((&m, &i), (&whole, &ids), "cache {cache}");
+    }
 }
