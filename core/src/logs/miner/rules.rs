@@ -447,17 +447,40 @@ pub fn preprocess(content: &str) -> String {
 /// [`preprocess`] into `out` (cleared first), reusing its memory.
 pub fn preprocess_into(content: &str, out: &mut String) {
     out.clear();
-    if by_tokens(content, out).is_none() {
-        out.clear();
-        out.push_str(&whole(content));
+    if by_tokens(content, out, 0).is_some() {
+        return;
     }
+    out.clear();
+    if content.is_ascii() {
+        // The masks that span spaces on the whole line, then the rest token by token.
+        let head = masked(content, 0..TAIL);
+        if by_tokens(&head, out, TAIL).is_some() {
+            return;
+        }
+        out.clear();
+    }
+    out.push_str(&whole(content));
 }
+
+/// The masks from here on never match across white space (the ones before do: dates,
+/// sizes in bytes, durations, HTTP request lines).
+const TAIL: usize = 7;
 
 /// [`preprocess`] on the whole text at once.
 fn whole(content: &str) -> String {
+    whole_from(content, 0)
+}
+
+/// [`whole`] with the masks from `first` on only.
+fn whole_from(content: &str, first: usize) -> String {
+    template_rules(&masked(content, first..MASKS.len()))
+}
+
+/// `content` with the masks in `range` applied.
+fn masked(content: &str, range: std::ops::Range<usize>) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(content);
     let mut summary = Summary::of(&text);
-    for mask in MASKS.iter() {
+    for mask in &MASKS[range] {
         if !(mask.needs)(&summary, &text) {
             continue;
         }
@@ -472,7 +495,7 @@ fn whole(content: &str) -> String {
             summary = Summary::of(&text);
         }
     }
-    template_rules(&text)
+    text
 }
 
 /// Slots of the token cache of [`by_tokens`] (a power of two).
@@ -497,14 +520,16 @@ thread_local! {
 /// whose outcome is known without running a mask. Other tokens go through [`whole`] on
 /// their own, and recent ones are remembered.
 ///
-/// `None` (the whole text must be preprocessed at once) where a mask could match
-/// across a space: a line that is not ASCII, or holds `<` or `>` (durations such as
-/// `< 1 sec`), a token starting `bytes` or `HTTP/`, or two colons and a token ending in
-/// a day's name (a date); or where the `<*>` of an earlier mask could start a duration
-/// across a space: a token became `…<*>` or `…<*>=` and the next one starts with a
-/// digit (`<*> 5ms`), or a token ending in a digit became something with a `<*>` and the
-/// next one starts with a duration's unit (`<*>=5 ms`).
-fn by_tokens(content: &str, out: &mut String) -> Option<()> {
+/// With `first` at [`TAIL`] the masks before it have been applied to the whole line
+/// already, and the tokens get the rest. From 0, `None` (no token-by-token reading)
+/// where a mask could match across a space: a line that is not ASCII, a token starting
+/// `bytes` or `HTTP/`, two colons and a token ending in a day's name (a date); or a
+/// duration's text across a space: a token ending `<`, `>`, `<=` or `>=` (perhaps a
+/// `<*>` of an earlier mask) before one starting with a digit (`<*> 5ms`), or a token
+/// ending in a digit and holding `<` or `>` before a duration's unit (`<*>=5 ms`).
+fn by_tokens(content: &str, out: &mut String, first: usize) -> Option<()> {
+    // After the masks that span spaces, no token's outcome depends on another's.
+    let tail = first >= TAIL;
     let b = content.as_bytes();
     let (mut line_colons, mut day) = (0, false);
     // The last token ends in a digit and became something with a `<*>` (`<*>=5`, with
@@ -537,11 +562,15 @@ fn by_tokens(content: &str, out: &mut String) -> Option<()> {
                 i += 1;
             }
             let t = &b[start..i];
-            if seen & STOP != 0
-                || t.starts_with(b"bytes")
-                || t.starts_with(b"HTTP/")
-                || ((out.ends_with('>') || out.ends_with(">=")) && t[0].is_ascii_digit())
-                || (after_number_and_angle && duration_unit(t))
+            if seen & STOP != 0 {
+                return None;
+            }
+            if !tail
+                && (t.starts_with(b"bytes")
+                    || t.starts_with(b"HTTP/")
+                    || (out.ends_with(['<', '>']) || out.ends_with("<=") || out.ends_with(">="))
+                        && t[0].is_ascii_digit()
+                    || (after_number_and_angle && duration_unit(t)))
             {
                 return None;
             }
@@ -577,6 +606,7 @@ fn by_tokens(content: &str, out: &mut String) -> Option<()> {
                 Shape::Kept => out.push_str(token),
                 Shape::Digits => out.push_str(WILDCARD),
                 Shape::Other if simple(token, out) => {}
+                Shape::Other if tail => out.push_str(&whole_from(token, first)),
                 Shape::Other => {
                     let hash = rustc_hash::FxBuildHasher.hash_one(token);
                     let at = (hash >> 52) as usize & (REMEMBERED_TOKENS - 1);
@@ -591,11 +621,11 @@ fn by_tokens(content: &str, out: &mut String) -> Option<()> {
                 }
             }
             after_number_and_angle =
-                t[t.len() - 1].is_ascii_digit() && out[token_start..].contains('>');
+                t[t.len() - 1].is_ascii_digit() && out[token_start..].contains(['<', '>']);
         }
         Some(())
     })?;
-    if line_colons >= 2 && day {
+    if !tail && line_colons >= 2 && day {
         return None;
     }
     Some(())
@@ -618,14 +648,14 @@ enum Shape {
 const DIGIT: u8 = 1;
 const COLON: u8 = 2;
 const DASH: u8 = 4;
-/// `/` or `*`: a path, or a `<*>` written in the line.
+/// `/`, `*`, `<` or `>`: a path, a `<*>`, a duration's bound.
 const SPECIAL: u8 = 8;
 const HEX_LETTER: u8 = 16;
 /// A delimiter of the template rules' pieces, white space aside.
 const DELIMITER: u8 = 32;
 /// White space as the masks see it (a class of its own).
 const SPACE: u8 = 64;
-/// `<`, `>` or not ASCII: [`by_tokens`] gives up.
+/// Not ASCII: [`by_tokens`] gives up.
 const STOP: u8 = 128;
 
 static CLASS: [u8; 256] = {
@@ -633,7 +663,7 @@ static CLASS: [u8; 256] = {
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        t[c] = if b >= 128 || b == b'<' || b == b'>' {
+        t[c] = if b >= 128 {
             STOP
         } else if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
             SPACE
@@ -641,7 +671,7 @@ static CLASS: [u8; 256] = {
             DIGIT
         } else if matches!(b, b'a'..=b'f' | b'A'..=b'F') {
             HEX_LETTER
-        } else if b == b'/' || b == b'*' {
+        } else if matches!(b, b'/' | b'*' | b'<' | b'>') {
             SPECIAL
         } else if b == b':' {
             COLON | DELIMITER

@@ -135,6 +135,14 @@ fn shortcuts_equal_the_regexes() {
         "_9",
         "1234web",
         "x1234-",
+        "<",
+        ">",
+        "<=",
+        "x>",
+        "5 ",
+        " sec",
+        "GET /a ",
+        "12,345 ",
     ];
     let mut state = 0x2545_f491_u32;
     for _ in 0..60_000 {
@@ -186,13 +194,15 @@ fn most_lines_are_preprocessed_token_by_token() {
     let line = "req-5a24c961 completed 201 in 45ms\tfor user=root";
     let by_tokens = |line: &str| {
         let mut out = String::new();
-        by_tokens(line, &mut out).map(|()| out)
+        by_tokens(line, &mut out, 0).map(|()| out)
     };
     assert_eq!(
         by_tokens(line).as_deref(),
         Some("req-<*> completed <*> in <*> for user=<*>")
     );
+    assert_eq!(by_tokens("a <b> c").as_deref(), Some("a <b> c"));
     for across in [
+        "lifetime < 1 sec",
         "lifetime <1 sec",
         "sent 12 bytes",
         "\"GET /a HTTP/1.1\"",
@@ -224,6 +234,13 @@ fn template_rules_follow_loghubs_corrections() {
     );
     assert_eq!(template_rules("<*><*> took <*>.<*>s"), "<*> took <*>");
     assert_eq!(template_rules("a//b /a/ /a/b/c"), "a//b /a/ <*>");
+}
+
+#[test]
+fn only_masks_before_the_tail_span_spaces() {
+    let spans = |m: &Mask| m.pattern.contains(' ') || m.pattern.contains(r"\t");
+    assert!(spans(&MASKS[TAIL - 1]));
+    assert!(MASKS[TAIL..].iter().all(|m| !spans(m)));
 }
 
 #[test]
