@@ -332,23 +332,37 @@ fn parse_system(log: &Path, system: &System, parser: Parser) -> Result<Parsed, C
     let open = || LogReader::open(log, DEFAULT_MAX_LINE_BYTES);
     match parser {
         Parser::Vigil => {
+            // Learning gives each line the template matching would (a tested property).
             let mut miner = Miner::new(MinerConfig::default())?;
-            // Each line's template as matching gives it (learning gives the same).
-            miner.learn_file(log, &format, DEFAULT_MAX_LINE_BYTES, BadLines::Fail)?;
-            let mut reader = open()?;
-            let mut parsed = Vec::new();
-            reader.for_each_record(&format, BadLines::Fail, |n, fields| {
-                let text = miner.matching(fields[format.content_index()]).map_or_else(
-                    || format!("(unmatched line {n})"),
-                    |t| miner.template(t).text().to_string(),
-                );
-                parsed.push((n, text));
-                Ok(())
+            let (mut numbers, mut report) = (Vec::new(), None);
+            let ids = miner.learn(|feed| {
+                let mut reader = open()?;
+                let first = report.is_none();
+                reader.for_each_record(&format, BadLines::Fail, |n, fields| {
+                    if first {
+                        numbers.push(n);
+                    }
+                    feed(fields[format.content_index()]);
+                    Ok(())
+                })?;
+                report.get_or_insert(reader.report);
+                Ok::<(), CoreError>(())
             })?;
+            let parsed = numbers
+                .into_iter()
+                .zip(&ids)
+                .map(|(n, id)| {
+                    let text = id.map_or_else(
+                        || format!("(unmatched line {n})"),
+                        |t| miner.template(t).text().to_string(),
+                    );
+                    (n, text)
+                })
+                .collect();
             Ok(Parsed {
                 lines: parsed,
                 templates: miner.templates().len(),
-                report: reader.report,
+                report: report.unwrap_or_default(),
             })
         }
         Parser::DrainPy => {
