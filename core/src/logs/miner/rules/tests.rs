@@ -1,5 +1,6 @@
 //! The rules' tests.
 
+use super::tokens::*;
 use super::*;
 
 #[test]

@@ -14,9 +14,17 @@
 //!    neighbouring variables, each becoming one `<*>`.
 //!
 //! The same rules then write every template's text, so templates read as loghub's do.
+//!
+//! How, for speed, with the same outcome: most lines go token by token ([`tokens`]); a
+//! line with a mask that spans spaces gets those masks whole and the rest token by
+//! token; a mask's `needs` skips it on texts it cannot match; the word-run masks and
+//! three others ([`hand`]) run by hand. `tests.rs` checks every shortcut against the
+//! masks' regexes applied one after the other (`preprocess_by_regex`).
+
+mod hand;
+mod tokens;
 
 use std::borrow::Cow;
-use std::hash::BuildHasher;
 use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
@@ -197,7 +205,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         ),
         Mask {
             needs: |s, _| s.colons >= 1 && s.digits >= 3,
-            by: By::Hand(find_clock),
+            by: By::Hand(hand::find_clock),
             ..m(
                 r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?",
                 space_or_end,
@@ -236,7 +244,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         },
         Mask {
             needs: |s, _| s.dashes >= 1 && s.digits >= 1,
-            by: By::Hand(find_negative),
+            by: By::Hand(hand::find_negative),
             ..m(
                 r"-[0-9]+(?:\.[0-9]+)?(?-u:\b)",
                 no_word_dash,
@@ -246,7 +254,7 @@ static MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
         },
         Mask {
             needs: |s, _| s.dots >= 3,
-            by: By::Hand(find_ipv4),
+            by: By::Hand(hand::find_ipv4),
             ..m(
                 r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?::[0-9]+)?",
                 no_word_dot,
@@ -333,109 +341,6 @@ fn apply<'a>(mask: &Mask, text: Cow<'a, str>, by_regex: bool) -> Cow<'a, str> {
     Cow::Owned(out)
 }
 
-/// The ASCII digits from `i` on.
-fn digits_at(t: &[u8], i: usize) -> usize {
-    t.get(i..)
-        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
-}
-
-/// A word character at `i` (`(?-u:\b)`'s: ASCII letters, digits, `_`).
-fn word_at(t: &[u8], i: usize) -> bool {
-    t.get(i)
-        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
-}
-
-/// `-[0-9]+(?:\.[0-9]+)?(?-u:\b)`.
-fn find_negative(t: &[u8], from: usize) -> Option<(usize, usize)> {
-    let mut s = from;
-    while let Some(at) = t.get(s..)?.iter().position(|&c| c == b'-') {
-        s += at;
-        let whole = digits_at(t, s + 1);
-        if whole > 0 {
-            let end = s + 1 + whole;
-            if t.get(end) == Some(&b'.') {
-                let fraction = digits_at(t, end + 1);
-                if fraction > 0 && !word_at(t, end + 1 + fraction) {
-                    return Some((s, end + 1 + fraction));
-                }
-            }
-            if !word_at(t, end) {
-                return Some((s, end));
-            }
-        }
-        s += 1;
-    }
-    None
-}
-
-/// `(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?::[0-9]+)?`.
-fn find_ipv4(t: &[u8], from: usize) -> Option<(usize, usize)> {
-    let at = |s: usize| {
-        let mut i = s;
-        for _ in 0..3 {
-            // A group ends at a dot, so it holds the whole digit run.
-            let d = digits_at(t, i);
-            if !(1..=3).contains(&d) || t.get(i + d) != Some(&b'.') {
-                return None;
-            }
-            i += d + 1;
-        }
-        let d = digits_at(t, i).min(3);
-        if d == 0 {
-            return None;
-        }
-        i += d;
-        if t.get(i) == Some(&b':') {
-            let port = digits_at(t, i + 1);
-            if port > 0 {
-                i += 1 + port;
-            }
-        }
-        Some(i)
-    };
-    (from..t.len()).find_map(|s| {
-        if t[s].is_ascii_digit() {
-            at(s).map(|e| (s, e))
-        } else {
-            None
-        }
-    })
-}
-
-/// `[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?`.
-fn find_clock(t: &[u8], from: usize) -> Option<(usize, usize)> {
-    let two = |i: usize| digits_at(t, i) >= 2;
-    let at = |s: usize| {
-        let hours = if t.get(s + 1).is_some_and(u8::is_ascii_digit) {
-            2
-        } else {
-            1
-        };
-        let mut i = s + hours;
-        if t.get(i) != Some(&b':') || !two(i + 1) {
-            return None;
-        }
-        i += 3;
-        if t.get(i) == Some(&b':') && two(i + 1) {
-            i += 3;
-            if matches!(t.get(i), Some(b'.' | b',')) {
-                let f = digits_at(t, i + 1);
-                if f > 0 {
-                    i += 1 + f;
-                }
-            }
-        }
-        Some(i)
-    };
-    (from..t.len()).find_map(|s| {
-        if t[s].is_ascii_digit() {
-            at(s).map(|e| (s, e))
-        } else {
-            None
-        }
-    })
-}
-
 /// The content with the built-in masks applied, then [`template_rules`]: the text the
 /// miner tokenises.
 pub fn preprocess(content: &str) -> String {
@@ -447,14 +352,14 @@ pub fn preprocess(content: &str) -> String {
 /// [`preprocess`] into `out` (cleared first), reusing its memory.
 pub fn preprocess_into(content: &str, out: &mut String) {
     out.clear();
-    if by_tokens(content, out, 0).is_some() {
+    if tokens::by_tokens(content, out, 0).is_some() {
         return;
     }
     out.clear();
     if content.is_ascii() {
         // The masks that span spaces on the whole line, then the rest token by token.
         let head = masked(content, 0..TAIL);
-        if by_tokens(&head, out, TAIL).is_some() {
+        if tokens::by_tokens(&head, out, TAIL).is_some() {
             return;
         }
         out.clear();
@@ -496,325 +401,6 @@ fn masked(content: &str, range: std::ops::Range<usize>) -> Cow<'_, str> {
         }
     }
     text
-}
-
-/// Slots of the token cache of [`by_tokens`] (a power of two).
-const REMEMBERED_TOKENS: usize = 1 << 12;
-
-/// Tokens [`by_tokens`] preprocessed, and what they became, each in the slot its hash
-/// picks (a newer one takes the slot).
-#[derive(Default)]
-struct Remembered {
-    /// Each slot's hash, apart, so that a miss touches little memory.
-    hashes: Vec<u64>,
-    /// Each slot's token and what it became.
-    slots: Vec<(String, String)>,
-}
-
-thread_local! {
-    static TOKENS: std::cell::RefCell<Remembered> = Default::default();
-}
-
-/// [`preprocess`] token by token into `out`, where that gives the same text: most lines hold no
-/// value that spans white space, and most of their tokens are plain words or digit runs,
-/// whose outcome is known without running a mask. Other tokens go through [`whole`] on
-/// their own, and recent ones are remembered.
-///
-/// With `first` at [`TAIL`] the masks before it have been applied to the whole line
-/// already, and the tokens get the rest. From 0, `None` (no token-by-token reading)
-/// where a mask could match across a space: a line that is not ASCII, a token starting
-/// `bytes` or `HTTP/`, two colons and a token ending in a day's name (a date); or a
-/// duration's text across a space: a token ending `<`, `>`, `<=` or `>=` (perhaps a
-/// `<*>` of an earlier mask) before one starting with a digit (`<*> 5ms`), or a token
-/// ending in a digit and holding `<` or `>` before a duration's unit (`<*>=5 ms`).
-fn by_tokens(content: &str, out: &mut String, first: usize) -> Option<()> {
-    // After the masks that span spaces, no token's outcome depends on another's.
-    let tail = first >= TAIL;
-    let b = content.as_bytes();
-    let (mut line_colons, mut day) = (0, false);
-    // The last token ends in a digit and became something with a `<*>` (`<*>=5`, with
-    // a duration's unit in the next token perhaps).
-    let mut after_number_and_angle = false;
-    let mut i = 0;
-    TOKENS.with_borrow_mut(|remembered| {
-        if remembered.hashes.is_empty() {
-            remembered.hashes = vec![0; REMEMBERED_TOKENS];
-            remembered.slots = vec![(String::new(), String::new()); REMEMBERED_TOKENS];
-        }
-        loop {
-            while i < b.len() && CLASS[b[i] as usize] == SPACE {
-                i += 1;
-            }
-            if i == b.len() {
-                break;
-            }
-            let start = i;
-            let (mut seen, mut digits, mut colons, mut dashes) = (0u8, 0usize, 0u32, 0u32);
-            while i < b.len() {
-                let k = CLASS[b[i] as usize];
-                if k == SPACE {
-                    break;
-                }
-                seen |= k;
-                digits += (k & DIGIT) as usize;
-                colons += ((k & COLON) >> 1) as u32;
-                dashes += ((k & DASH) >> 2) as u32;
-                i += 1;
-            }
-            let t = &b[start..i];
-            if seen & STOP != 0 {
-                return None;
-            }
-            if !tail
-                && (t.starts_with(b"bytes")
-                    || t.starts_with(b"HTTP/")
-                    || (out.ends_with(['<', '>']) || out.ends_with("<=") || out.ends_with(">="))
-                        && t[0].is_ascii_digit()
-                    || (after_number_and_angle && duration_unit(t)))
-            {
-                return None;
-            }
-            let token = &content[start..i];
-            line_colons += colons;
-            day |= t.len() >= 3
-                && matches!(
-                    &t[t.len() - 3..],
-                    b"Mon" | b"Tue" | b"Wed" | b"Thu" | b"Fri" | b"Sat" | b"Sun"
-                );
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            let token_start = out.len();
-            let shape = if digits == t.len() {
-                Shape::Digits
-            } else if digits == 0
-                && seen & SPECIAL == 0
-                && colons < 3
-                && dashes < 4
-                && (seen & HEX_LETTER == 0 || longest_hex_run(t) < 8)
-                && !(if seen & DELIMITER == 0 {
-                    matches!(t.len(), 4 | 5) && user_or_boolean(token)
-                } else {
-                    user_or_boolean(token)
-                })
-            {
-                Shape::Kept
-            } else {
-                Shape::Other
-            };
-            match shape {
-                Shape::Kept => out.push_str(token),
-                Shape::Digits => out.push_str(WILDCARD),
-                Shape::Other if simple(token, out) => {}
-                Shape::Other if tail => out.push_str(&whole_from(token, first)),
-                Shape::Other => {
-                    let hash = rustc_hash::FxBuildHasher.hash_one(token);
-                    let at = (hash >> 52) as usize & (REMEMBERED_TOKENS - 1);
-                    let (seen, became) = &mut remembered.slots[at];
-                    if remembered.hashes[at] != hash || seen != token {
-                        remembered.hashes[at] = hash;
-                        seen.clear();
-                        seen.push_str(token);
-                        *became = whole(token);
-                    }
-                    out.push_str(became);
-                }
-            }
-            after_number_and_angle =
-                t[t.len() - 1].is_ascii_digit() && out[token_start..].contains(['<', '>']);
-        }
-        Some(())
-    })?;
-    if !tail && line_colons >= 2 && day {
-        return None;
-    }
-    Some(())
-}
-
-/// What [`preprocess`] makes of an ASCII token standing alone, as far as a glance tells.
-#[derive(Debug, PartialEq)]
-enum Shape {
-    /// It stays as it is: no digit, no `/` or `*`, no run of eight hexadecimal letters,
-    /// fewer than three colons and four dashes, no piece that is a boolean or a user
-    /// name: no mask or rule can match it.
-    Kept,
-    /// Only digits: `<*>`.
-    Digits,
-    /// Anything else: see [`whole`].
-    Other,
-}
-
-/// Byte classes for [`by_tokens`].
-const DIGIT: u8 = 1;
-const COLON: u8 = 2;
-const DASH: u8 = 4;
-/// `/`, `*`, `<` or `>`: a path, a `<*>`, a duration's bound.
-const SPECIAL: u8 = 8;
-const HEX_LETTER: u8 = 16;
-/// A delimiter of the template rules' pieces, white space aside.
-const DELIMITER: u8 = 32;
-/// White space as the masks see it (a class of its own).
-const SPACE: u8 = 64;
-/// Not ASCII: [`by_tokens`] gives up.
-const STOP: u8 = 128;
-
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = if b >= 128 {
-            STOP
-        } else if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-            SPACE
-        } else if b.is_ascii_digit() {
-            DIGIT
-        } else if matches!(b, b'a'..=b'f' | b'A'..=b'F') {
-            HEX_LETTER
-        } else if matches!(b, b'/' | b'*' | b'<' | b'>') {
-            SPECIAL
-        } else if b == b':' {
-            COLON | DELIMITER
-        } else if b == b'-' {
-            DASH | DELIMITER
-        } else if TOKEN_DELIMITERS[c] {
-            DELIMITER
-        } else {
-            0
-        };
-        c += 1;
-    }
-    t
-};
-
-/// Delimiters of the rules' pieces that no mask looks at (no `.`, `:` or `/`).
-const INERT: [bool; 128] = ascii(b"-=,;()[]{}'\"!|+@#$%&");
-
-/// [`whole`] for a token of word characters and [`INERT`] delimiters, with fewer than
-/// four dashes (no UUID) and no dash that could start a negative number (a dash and a
-/// digit, after no word or after a digit word): each run of
-/// word characters is then masked or kept on its own (a digit word, a hexadecimal id, a
-/// number with a unit, digits, a boolean or a user name become `<*>`), and the
-/// delimiters stay. Appends that to `out`; `false`, appending nothing, for any other
-/// token.
-fn simple(token: &str, out: &mut String) -> bool {
-    let b = token.as_bytes();
-    let mut dashes = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if word(c as char) {
-            continue;
-        }
-        if !c.is_ascii() || !INERT[c as usize] {
-            return false;
-        }
-        if c == b'-' {
-            dashes += 1;
-            // The negative-number mask follows the digit-word mask: a dash after a run
-            // that mask took follows a `<*>`, not a word.
-            let digit_next = b.get(i + 1).is_some_and(u8::is_ascii_digit);
-            if digit_next {
-                let run = b[..i]
-                    .iter()
-                    .rev()
-                    .take_while(|&&c| word(c as char))
-                    .count();
-                if run == 0 || digit_word(&token[i - run..i]) {
-                    return false;
-                }
-            }
-        }
-    }
-    if dashes >= 4 {
-        return false;
-    }
-    let mut start = 0;
-    for (i, &c) in b.iter().enumerate().chain([(b.len(), &b' ')]) {
-        if i < b.len() && word(c as char) {
-            continue;
-        }
-        if i > start {
-            let run = &token[start..i];
-            let masked = digit_word(run)
-                || hex_word(run)
-                || unit_word(run)
-                || run.bytes().all(|c| c.is_ascii_digit())
-                || (matches!(run.len(), 4 | 5)
-                    && USERS_AND_BOOLEANS
-                        .iter()
-                        .any(|w| run.eq_ignore_ascii_case(w)));
-            out.push_str(if masked { WILDCARD } else { run });
-        }
-        if i < b.len() {
-            out.push(c as char);
-        }
-        start = i + 1;
-    }
-    true
-}
-
-/// A whole word run that the unit mask takes: digits, then one of its units.
-fn unit_word(run: &str) -> bool {
-    let digits = run.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return false;
-    }
-    let unit = &run[digits..];
-    matches!(
-        unit,
-        "ns" | "us"
-            | "ms"
-            | "s"
-            | "sec"
-            | "secs"
-            | "m"
-            | "min"
-            | "mins"
-            | "h"
-            | "hr"
-            | "hrs"
-            | "d"
-            | "B"
-            | "bps"
-            | "Hz"
-    ) || {
-        let u = unit.as_bytes();
-        match u {
-            [p, b'B'] | [p, b'i', b'B'] => b"kKMGTP".contains(p),
-            [p, b'b', b'p', b's'] => b"kKMG".contains(p),
-            [p, b'H', b'z'] => b"kMG".contains(p),
-            _ => false,
-        }
-    }
-}
-
-/// Whether `t` starts with a unit of the duration mask and a word boundary.
-fn duration_unit(t: &[u8]) -> bool {
-    [&b"ns"[..], b"us", b"ms", b"s", b"sec", b"secs", b"min"]
-        .iter()
-        .any(|u| t.starts_with(u) && t.get(u.len()).is_none_or(|&c| !word(c as char)))
-}
-
-/// The longest run of the letters `a` to `f` (either case).
-fn longest_hex_run(t: &[u8]) -> usize {
-    let (mut run, mut longest) = (0, 0);
-    for &c in t {
-        if CLASS[c as usize] == HEX_LETTER {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    longest
-}
-
-/// Whether a piece of `token` between the rules' delimiters is one of
-/// [`USERS_AND_BOOLEANS`].
-fn user_or_boolean(token: &str) -> bool {
-    token.len() >= 4
-        && token.split(token_delimiter).any(|p| {
-            matches!(p.len(), 4 | 5) && USERS_AND_BOOLEANS.iter().any(|w| p.eq_ignore_ascii_case(w))
-        })
 }
 
 /// Pieces the template rules make `<*>` (BL, US).
@@ -999,5 +585,4 @@ pub fn template_rules(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "rules_tests.rs"]
 mod tests;
