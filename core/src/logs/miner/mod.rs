@@ -100,8 +100,8 @@ impl MinerConfig {
     }
 }
 
-/// Distinct prepared lines kept from step 1 for step 2 (beyond this, step 2 prepares the
-/// lines past them again).
+/// Memory for the distinct prepared lines kept from step 1 for step 2, both copies
+/// counted (beyond this, step 2 prepares the lines past them again).
 const CACHE_BYTES: usize = 256 << 20;
 
 /// A line of step 1 not kept in the cache.
@@ -317,12 +317,14 @@ impl Miner {
                 return;
             }
             learning.observe(prepared, &mut values);
-            if cached_bytes + prepared.len() + 40 > cache_bytes {
+            // Two copies (the list and its index), and their bookkeeping.
+            let cost = 2 * prepared.len() + 64;
+            if cached_bytes + cost > cache_bytes {
                 uncached += 1;
                 of_line.push(UNCACHED);
                 return;
             }
-            cached_bytes += prepared.len() + 40;
+            cached_bytes += cost;
             let text: Box<str> = prepared.into();
             index.insert(text.clone(), distinct.len() as u32);
             distinct.push((text, 1));
