@@ -302,6 +302,11 @@ impl Miner {
     {
         let mut learning = Miner::new(self.config.clone())?;
         let mut values: Vec<Vec<Values>> = Vec::new();
+        let changed = |first: usize, second: usize| {
+            Error::Drain(format!(
+                "the training lines changed while the miner read them: {first} lines, then {second}"
+            ))
+        };
         // Step 1: the distinct prepared lines in first-seen order, and each line's index
         // among them (UNCACHED past the cache's size: those are prepared again in step 2).
         let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
@@ -350,11 +355,7 @@ impl Miner {
                 seen += 1;
             })?;
             if seen != of_line.len() {
-                return Err(Error::Drain(format!(
-                    "the training lines changed while the miner read them: {} lines, then {seen}",
-                    of_line.len()
-                ))
-                .into());
+                return Err(changed(of_line.len(), seen).into());
             }
         }
         let final_ids = learning.finish(growing);
@@ -391,12 +392,7 @@ impl Miner {
             }
         }
         if ids.len() != of_line.len() {
-            return Err(Error::Drain(format!(
-                "the training lines changed while the miner read them: {} lines, then {}",
-                of_line.len(),
-                ids.len()
-            ))
-            .into());
+            return Err(changed(of_line.len(), ids.len()).into());
         }
         *self = learning;
         Ok(ids)
@@ -438,19 +434,19 @@ impl Miner {
         c.templates.get(&key(&c.split, &tokens)).copied()
     }
 
-    /// [`Miner::prepare`] reusing `buffer`'s memory where the text changes.
+    /// [`Miner::prepare`] into `buffer` where the text changes, reusing its memory.
     fn prepare_into<'a>(&self, content: &'a str, buffer: &'a mut String) -> &'a str {
-        if self.config.rules && self.masks.is_empty() {
-            rules::preprocess_into(content, buffer);
-            return buffer;
+        if !self.config.rules {
+            return match self.drain.mask(content) {
+                Cow::Borrowed(b) => b,
+                Cow::Owned(o) => {
+                    *buffer = o;
+                    buffer
+                }
+            };
         }
-        match self.prepare(content) {
-            Cow::Borrowed(b) => b,
-            Cow::Owned(o) => {
-                *buffer = o;
-                buffer
-            }
-        }
+        rules::preprocess_into(&self.user_masked(content), buffer);
+        buffer
     }
 
     /// The text the tree sees: the user's masks and the rules, or Drain's masks.
@@ -458,13 +454,18 @@ impl Miner {
         if !self.config.rules {
             return self.drain.mask(content);
         }
+        Cow::Owned(rules::preprocess(&self.user_masked(content)))
+    }
+
+    /// `content` with the user's masks applied (the rules' own come after).
+    fn user_masked<'a>(&self, content: &'a str) -> Cow<'a, str> {
         let mut text = Cow::Borrowed(content);
         for mask in &self.masks {
             if let Cow::Owned(t) = mask.replace_all(&text, NoExpand(WILDCARD)) {
                 text = Cow::Owned(t);
             }
         }
-        Cow::Owned(rules::preprocess(&text))
+        text
     }
 
     /// Step 1: clusters a prepared line and notes its values at merged positions.

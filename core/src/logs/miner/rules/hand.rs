@@ -11,8 +11,7 @@ fn digits_at(t: &[u8], i: usize) -> usize {
 
 /// A word character at `i` (`(?-u:\b)`'s: ASCII letters, digits, `_`).
 fn word_at(t: &[u8], i: usize) -> bool {
-    t.get(i)
-        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    t.get(i).is_some_and(|&c| super::word(c as char))
 }
 
 /// `-[0-9]+(?:\.[0-9]+)?(?-u:\b)`.

@@ -406,6 +406,11 @@ fn masked(content: &str, range: std::ops::Range<usize>) -> Cow<'_, str> {
 /// Pieces the template rules make `<*>` (BL, US).
 const USERS_AND_BOOLEANS: [&str; 5] = ["true", "false", "null", "root", "admin"];
 
+/// Whether a piece is one of [`USERS_AND_BOOLEANS`], in any case.
+fn user_or_boolean_piece(p: &str) -> bool {
+    matches!(p.len(), 4 | 5) && USERS_AND_BOOLEANS.iter().any(|w| p.eq_ignore_ascii_case(w))
+}
+
 /// [`preprocess`] with every mask by its regex alone: what the shortcuts must equal.
 #[cfg(test)]
 fn preprocess_by_regex(content: &str) -> String {
@@ -569,7 +574,7 @@ pub fn template_rules(text: &str) -> String {
     }
     let t = rewrite(t, token_delimiter, |p| {
         let b = p.as_bytes();
-        (matches!(b.len(), 4 | 5) && USERS_AND_BOOLEANS.iter().any(|w| p.eq_ignore_ascii_case(w)))
+        user_or_boolean_piece(p)
             || p.chars().all(|c| c.is_numeric())
             || (b.len() >= 3 && p.contains(WILDCARD) && !p.contains('/'))
     });

@@ -4,8 +4,8 @@
 use std::hash::BuildHasher;
 
 use super::{
-    TAIL, TOKEN_DELIMITERS, USERS_AND_BOOLEANS, WILDCARD, ascii, digit_word, hex_word,
-    token_delimiter, whole_from, word,
+    TAIL, TOKEN_DELIMITERS, WILDCARD, ascii, digit_word, hex_word, token_delimiter,
+    user_or_boolean_piece, whole_from, word,
 };
 
 /// Slots of the token cache of [`by_tokens`] (a power of two).
@@ -103,7 +103,7 @@ pub(super) fn by_tokens(content: &str, out: &mut String, first: usize) -> Option
                 && dashes < 4
                 && (seen & HEX_LETTER == 0 || longest_hex_run(t) < 8)
                 && !(if seen & DELIMITER == 0 {
-                    matches!(t.len(), 4 | 5) && user_or_boolean(token)
+                    user_or_boolean_piece(token)
                 } else {
                     user_or_boolean(token)
                 })
@@ -248,10 +248,7 @@ pub(super) fn simple(token: &str, out: &mut String) -> bool {
                 || hex_word(run)
                 || unit_word(run)
                 || run.bytes().all(|c| c.is_ascii_digit())
-                || (matches!(run.len(), 4 | 5)
-                    && USERS_AND_BOOLEANS
-                        .iter()
-                        .any(|w| run.eq_ignore_ascii_case(w)));
+                || user_or_boolean_piece(run);
             out.push_str(if masked { WILDCARD } else { run });
         }
         if i < b.len() {
@@ -319,10 +316,7 @@ pub(super) fn longest_hex_run(t: &[u8]) -> usize {
 }
 
 /// Whether a piece of `token` between the rules' delimiters is one of
-/// [`USERS_AND_BOOLEANS`].
+/// [`USERS_AND_BOOLEANS`](super::USERS_AND_BOOLEANS).
 pub(super) fn user_or_boolean(token: &str) -> bool {
-    token.len() >= 4
-        && token.split(token_delimiter).any(|p| {
-            matches!(p.len(), 4 | 5) && USERS_AND_BOOLEANS.iter().any(|w| p.eq_ignore_ascii_case(w))
-        })
+    token.len() >= 4 && token.split(token_delimiter).any(user_or_boolean_piece)
 }
