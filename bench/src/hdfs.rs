@@ -12,7 +12,7 @@ use vigil_core::logs::templates::read_templates;
 use vigil_detector::logs::evaluate::{Scores, Unlisted};
 use vigil_detector::logs::judge::sequence_truth;
 use vigil_detector::logs::{
-    Input, Judged, SessionEvaluation, evaluate, judge, used_top_g, write_sessions,
+    Input, Judged, SessionEvaluation, evaluate, judge, used_floor, used_top_g, write_sessions,
 };
 use vigil_model::deeplog::DeepLogConfig;
 
@@ -106,12 +106,13 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
     let truth = sequence_truth(test.iter().copied());
     let judged = judge(&model, &inputs, None, None);
     let evaluation = evaluate(&judged, &truth, Unlisted::LeftOut);
+    let floor = used_floor(&model) as f32;
     let by_g = (1..=model.vocab.len().max(1))
         .map(|g| {
             let at_g: Vec<Judged> = judged
                 .iter()
                 .map(|j| Judged {
-                    anomalous: j.score > g || j.min_probability < config.min_probability as f32,
+                    anomalous: j.score > g || j.min_probability < floor,
                     ..j.clone()
                 })
                 .collect();
@@ -158,9 +159,11 @@ pub fn run_hdfs(dir: &Path, out: &Path, config: &DeepLogConfig) -> Result<HdfsRe
     Ok(report)
 }
 
-/// New event type, new event or unusual length, and the count-vector nearest neighbour
-/// (its threshold the largest distance the last tenth of the normal train sessions had to
-/// the rest; never a test label), judged on `test`; and that threshold.
+/// New event type, new event or unusual length, the count-vector nearest neighbour (its
+/// threshold the largest distance the last tenth of the normal train sessions had to the
+/// rest; never a test label) and all three together (Landauer et al.'s combination),
+/// judged on `test`; and that threshold. (The largest distance of a train session to its
+/// nearest other one, the model's threshold, is more cautious here: it caught none.)
 fn simple_methods(
     train: &[Vec<String>],
     test: &[&vigil_core::logs::sessions::LabelledSequence],
@@ -188,6 +191,9 @@ fn simple_methods(
         }),
         score("count-vector nearest neighbour", &|k| {
             index.distance(k) > threshold
+        }),
+        score("all three: new event, unusual length or counts", &|k| {
+            index.has_unseen(k) || index.unusual_length(k.len()) || index.distance(k) > threshold
         }),
     ];
     (simple, threshold)

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::Error;
 use vigil_core::logs::counts::CountIndex;
-use vigil_detector::logs::{Input, judge, used_top_g};
+use vigil_detector::logs::{Input, judge, used_floor, used_novel, used_top_g};
 use vigil_model::deeplog::DeepLogConfig;
 
 /// Full HDFS_v1: anomalous and all sessions (the README's balance).
@@ -99,6 +99,10 @@ pub struct HdfsDeepLogReport {
     pub config: DeepLogConfig,
     /// The g each fold's model used (raised on its own validation sessions).
     pub top_g: Vec<usize>,
+    /// The probability floor and the probability under which a transition never seen
+    /// is abnormal, each fold's (calibrated like g).
+    pub min_probability: Vec<f64>,
+    pub novel_probability: Vec<f32>,
     /// The count-vector threshold each fold chose on its held-out normal training fold.
     pub count_thresholds: Vec<f64>,
     pub train_seconds: f64,
@@ -148,7 +152,8 @@ fn inputs(sessions: &[Vec<String>], tag: &str) -> Vec<Input> {
 /// The count-vector detector of one fold: references and threshold from normal sessions
 /// only. The last of the training folds is held out to choose the threshold (the largest
 /// distance a held-out normal session had to the other three), then all four are the
-/// references.
+/// references. (The model's threshold, the largest distance of a training session to its
+/// nearest other one, recalls less here: 0.591 against 0.670, FPR 0.021 % against 0.082 %.)
 fn count_detector(train_folds: &[&[Vec<String>]]) -> (CountIndex, f64) {
     let (held, fit) = train_folds.split_last().expect("four training folds");
     let fit_index = CountIndex::new(fit.iter().flat_map(|f| f.iter().map(Vec::as_slice)));
@@ -189,8 +194,10 @@ pub fn run_hdfs_deeplog(
         Pooled::new("new event or unusual length"),
         Pooled::new("count-vector nearest neighbour"),
         Pooled::new("Vigil baseline: unseen template or transition"),
+        Pooled::new("all three: new event, unusual length or counts"),
     ];
     let (mut top_g, mut thresholds, mut seconds) = (Vec::new(), Vec::new(), 0.0);
+    let (mut floors, mut novel) = (Vec::new(), Vec::new());
     let mut false_alarms = String::from("fold,session,events,reason\n");
     for k in 0..FOLDS {
         let test = fold_of(k);
@@ -211,6 +218,8 @@ pub fn run_hdfs_deeplog(
         })?;
         seconds += began.elapsed().as_secs_f64();
         top_g.push(used_top_g(&model, None));
+        floors.push(used_floor(&model));
+        novel.push(used_novel(&model));
         let held = judge(&model, &inputs(test, "normal-"), None, None);
         // The held-out normal sessions DeepLog flagged, for a person to read.
         for (j, s) in held.iter().zip(test).filter(|(j, _)| j.anomalous) {
@@ -243,15 +252,19 @@ pub fn run_hdfs_deeplog(
         let unseen = |s: &[String]| index.has_unseen(s);
         let length = |s: &[String]| index.has_unseen(s) || index.unusual_length(s.len());
         let near = |s: &[String]| index.distance(s) > threshold;
+        let all = |s: &[String]| length(s) || near(s);
         methods[1].add(&verdicts(&abnormal, &unseen), &verdicts(test, &unseen));
         methods[2].add(&verdicts(&abnormal, &length), &verdicts(test, &length));
         methods[3].add(&verdicts(&abnormal, &near), &verdicts(test, &near));
+        methods[5].add(&verdicts(&abnormal, &all), &verdicts(test, &all));
     }
     let report = HdfsDeepLogReport {
         normal_sessions: n,
         anomalous_sessions: abnormal.len(),
         config: config.clone(),
         top_g,
+        min_probability: floors,
+        novel_probability: novel,
         count_thresholds: thresholds,
         train_seconds: seconds,
         methods,
@@ -266,12 +279,24 @@ pub fn run_hdfs_deeplog(
     Ok(report)
 }
 
+fn list(xs: impl Iterator<Item = f64>) -> String {
+    let items: Vec<String> = xs.map(|x| format!("{x:.2e}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
 /// The report as text: every method on the same folds, then the published figures.
 pub fn render(r: &HdfsDeepLogReport) -> String {
     let mut out = format!(
-        "HDFS_v1 (DeepLog's sessions): {FOLDS}-fold cross-validation over {} normal sessions, {} anomalous judged per fold; DeepLog h = {}, g per fold {:?}, {:.0} s training in all\n\
+        "HDFS_v1 (DeepLog's sessions): {FOLDS}-fold cross-validation over {} normal sessions, {} anomalous judged per fold; DeepLog h = {}, g per fold {:?}, probability floor {}, transitions never seen abnormal under {}, count-vector baseline threshold {}, {:.0} s training in all\n\
          precision and F1 at full HDFS's balance (16,838 anomalous of 575,061)\n\n",
-        r.normal_sessions, r.anomalous_sessions, r.config.history, r.top_g, r.train_seconds
+        r.normal_sessions,
+        r.anomalous_sessions,
+        r.config.history,
+        r.top_g,
+        list(r.min_probability.iter().copied()),
+        list(r.novel_probability.iter().map(|&x| f64::from(x))),
+        list(r.count_thresholds.iter().copied()),
+        r.train_seconds
     );
     out += &format!(
         "{:<48}{:>10}{:>10}{:>10}{:>10}\n",

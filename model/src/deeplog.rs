@@ -20,6 +20,10 @@ use crate::history::EpochLoss;
 use crate::nn::{Dense, Lstm};
 use crate::rng::Rng;
 
+/// A transition never seen in training is abnormal only where the network gave it less
+/// than this (before calibration lowers it).
+pub const NOVEL_MAX_PROBABILITY: f32 = 0.01;
+
 /// Pairs scored at once when no gradient is needed.
 pub const SCORE_BATCH: usize = 1024;
 
@@ -51,6 +55,11 @@ pub struct DeepLogConfig {
     /// had at once) is abnormal: what no single session shows
     /// (`vigil_core::logs::paths`; needs times).
     pub path_bursts: bool,
+    /// A session whose event counts lie farther from every training session's than
+    /// training sessions lay from each other (each left out) is abnormal whatever its
+    /// order: a step missing or repeated where order varies (`counts.json`;
+    /// `vigil_core::logs::counts`).
+    pub count_vectors: bool,
     pub epochs: usize,
     pub batch_size: usize,
     /// An epoch goes over the distinct pairs as many times as it takes to see at least
@@ -62,7 +71,8 @@ pub struct DeepLogConfig {
     /// `top_g` is raised (never lowered) until at most this share of the validation
     /// sessions would be flagged; 0 keeps `top_g` as set.
     pub max_valid_flagged: f64,
-    /// Share of the training sessions (a seeded random choice) kept for validation.
+    /// Share of the training sessions (a seeded random choice) kept for validation (at
+    /// least 1,000 of them, up to half, where there are fewer than 10,000).
     pub validation_fraction: f64,
     pub seed: u64,
     pub backend: Backend,
@@ -80,6 +90,7 @@ impl Default for DeepLogConfig {
             end_of_session: true,
             novel_transitions: true,
             path_bursts: true,
+            count_vectors: true,
             epochs: 30,
             batch_size: 64,
             min_pairs_per_epoch: 8192,
@@ -259,10 +270,17 @@ pub struct DeepLogHistory {
     pub stopped_early: bool,
     pub seconds: f64,
     /// The g the detector uses: the configured `top_g`, raised until at most
-    /// `max_valid_flagged` of the validation sessions would be flagged by rank (see
-    /// `vigil_trainer::deeplog::calibrate_top_g`); `None` without validation sessions.
+    /// `max_valid_flagged` of the validation sessions would be flagged (with the two
+    /// below; see `vigil_trainer::calibrate`); `None` without validation sessions.
     #[serde(default)]
     pub calibrated_top_g: Option<usize>,
+    /// The probability floor the detector uses: `min_probability`, lowered.
+    #[serde(default)]
+    pub calibrated_min_probability: Option<f64>,
+    /// The probability under which a transition never seen is abnormal:
+    /// [`NOVEL_MAX_PROBABILITY`], lowered.
+    #[serde(default)]
+    pub calibrated_novel_probability: Option<f32>,
 }
 
 /// The model's view of one event.

@@ -9,6 +9,7 @@
 //! | `vocab.json` | the templates the model knows, in class order (key and text) |
 //! | `transitions.json` | how often each template followed each other in training |
 //! | `rates.json` | each transition's share of training and the most of it in one hour (hashed) |
+//! | `counts.json` | the distinct event counts of the training sessions and how far apart they lay |
 //! | `timing.json` | the longest gap of each transition in training (absent without times) |
 //! | `parsing.json` | how raw logs are split into sessions, with the template miner's tree (absent for pre-parsed sequences) |
 //! | `weights.bpk` | the network's weights |
@@ -26,6 +27,7 @@ use crate::Error;
 use crate::deeplog::{DeepLogConfig, DeepLogHistory, DeepLogNet, Vocab};
 use crate::dir::{DirReader, Task, json, save_dir};
 use crate::rng::seeded;
+use vigil_core::logs::counts::CountProfile;
 use vigil_core::logs::paths::Rates;
 use vigil_core::logs::timing::Timing;
 
@@ -134,6 +136,8 @@ pub struct LogModel {
     /// Each transition's share of training and the most of it in one window (empty
     /// without times).
     pub rates: Rates,
+    /// The training sessions' event counts (empty without `count_vectors`).
+    pub counts: CountProfile,
     pub history: DeepLogHistory,
     pub network: DeepLogNet,
 }
@@ -168,6 +172,9 @@ impl LogModel {
         if !self.rates.is_empty() {
             files.push(("rates.json", json(&self.rates)));
         }
+        if self.counts.distinct() > 0 {
+            files.push(("counts.json", json(&self.counts)));
+        }
         let dot = self.transitions.to_dot(&self.vocab);
         save_dir(dir, force, Task::Logs, "deeplog", &files, |temp| {
             if let Err(e) = std::fs::write(temp.join("transitions.dot"), dot) {
@@ -198,6 +205,11 @@ impl LogModel {
         } else {
             Rates::default()
         };
+        let counts = if r.lists("counts.json") {
+            r.json("counts.json")?
+        } else {
+            CountProfile::default()
+        };
         let weights = r.read("weights.bpk")?;
         let device = config.backend.device();
         let fresh = DeepLogNet::new(&mut seeded(config.seed, 1), vocab.len(), &config, &device);
@@ -214,6 +226,7 @@ impl LogModel {
             parsing,
             timing,
             rates,
+            counts,
             history,
             network,
         })

@@ -13,11 +13,11 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use rand::seq::SliceRandom;
 
+use crate::calibrate;
 use crate::training::{EarlyStop, Progress};
-use vigil_model::deeplog::{
-    DeepLogConfig, DeepLogHistory, DeepLogNet, SCORE_BATCH, verdicts, window_before,
-};
+use vigil_model::deeplog::{DeepLogConfig, DeepLogHistory, DeepLogNet, SCORE_BATCH, window_before};
 use vigil_model::history::EpochLoss;
+use vigil_model::logmodel::Transitions;
 use vigil_model::rng::seeded;
 
 /// Distinct (history, next) pairs of a set of sessions, with how often each occurs.
@@ -111,43 +111,10 @@ pub fn mean_nll(net: &DeepLogNet, pairs: &Pairs, device: &Device) -> f64 {
     }
 }
 
-/// The smallest g ≥ `config.top_g` under which at most `config.max_valid_flagged` of
-/// `valid` (normal sessions the network did not train on) have an event, or their end,
-/// ranked past g. Sessions flagged whatever g (the probability floor) do not count
-/// against it. `None` when there are no validation sessions.
-pub fn calibrate_top_g(
-    net: &DeepLogNet,
-    valid: &[Vec<u16>],
-    config: &DeepLogConfig,
-    device: &Device,
-) -> Option<usize> {
-    if valid.is_empty() {
-        return None;
-    }
-    let sessions: Vec<Vec<Option<u16>>> = valid
-        .iter()
-        .map(|s| s.iter().map(|&e| Some(e)).collect())
-        .collect();
-    let v = verdicts(
-        net,
-        &sessions,
-        config.history,
-        1,
-        config.end_of_session,
-        device,
-    );
-    let floor = config.min_probability as f32;
-    let mut worst: Vec<usize> = v
-        .iter()
-        .filter(|s| s.iter().all(|e| e.probability >= floor))
-        .map(|s| s.iter().filter_map(|e| e.rank).max().unwrap_or(0))
-        .collect();
-    worst.sort_unstable();
-    let allowed = (config.max_valid_flagged * valid.len() as f64).floor() as usize;
-    // The (allowed + 1)-th highest worst rank must not exceed g.
-    let g = worst.len().checked_sub(allowed + 1).map_or(0, |i| worst[i]);
-    Some(g.max(config.top_g))
-}
+/// Validation sessions kept at least (up to half the sessions): the verdict is
+/// calibrated on them to flag at most `max_valid_flagged` (0.1 %) of normal sessions, a
+/// share a few hundred sessions cannot measure.
+pub const MIN_VALID_SESSIONS: usize = 1000;
 
 /// Trains DeepLog on `sessions` (classes `0..classes`); returns the best epoch's network
 /// (plain, ready to score).
@@ -167,7 +134,9 @@ pub fn train(
     let mut order: Vec<usize> = (0..sessions.len()).collect();
     order.shuffle(&mut seeded(config.seed, 2));
     let n_valid = if sessions.len() >= 10 && config.validation_fraction > 0.0 {
-        ((sessions.len() as f64 * config.validation_fraction).round() as usize).max(1)
+        ((sessions.len() as f64 * config.validation_fraction).round() as usize)
+            .max(MIN_VALID_SESSIONS.min(sessions.len() / 2))
+            .max(1)
     } else {
         0
     };
@@ -225,9 +194,11 @@ pub fn train(
     let (model, best_epoch) = stop.best(model);
     let model = model.valid();
     let valid_sessions: Vec<Vec<u16>> = valid_idx.iter().map(|&i| sessions[i].clone()).collect();
-    let calibrated_top_g = (config.max_valid_flagged > 0.0)
-        .then(|| calibrate_top_g(&model, &valid_sessions, config, &plain))
-        .flatten();
+    let calibration = (config.max_valid_flagged > 0.0 && !valid_sessions.is_empty()).then(|| {
+        let fit = Transitions::new(train_idx.iter().map(|&i| sessions[i].as_slice()), classes);
+        let valid = calibrate::valid_sessions(&model, &valid_sessions, &fit, config, &plain);
+        calibrate::calibrate(&valid, config)
+    });
     let history = DeepLogHistory {
         epochs: stop.epochs,
         best_epoch,
@@ -237,7 +208,9 @@ pub fn train(
         train_pairs: train_pairs.len(),
         stopped_early: stop.stopped_early,
         seconds: started.elapsed().as_secs_f64(),
-        calibrated_top_g,
+        calibrated_top_g: calibration.map(|c| c.top_g),
+        calibrated_min_probability: calibration.map(|c| c.min_probability),
+        calibrated_novel_probability: calibration.map(|c| c.novel_probability),
     };
     (model, history)
 }
@@ -245,6 +218,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_model::deeplog::verdicts;
 
     #[test]
     fn pairs_pad_the_start_and_count_repeats() {

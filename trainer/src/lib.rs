@@ -6,6 +6,7 @@
 //! `logs::train_logs` does the same for DeepLog over log sessions. The networks and the
 //! model directory live in `vigil-model`, which the detector uses without this crate.
 
+pub mod calibrate;
 pub mod data;
 pub mod deeplog;
 pub mod logmodel;

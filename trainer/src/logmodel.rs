@@ -3,6 +3,7 @@
 
 use crate::Error;
 use crate::training::Progress;
+use vigil_core::logs::counts::CountProfile;
 use vigil_core::logs::paths::Rates;
 use vigil_core::logs::timing::Timing;
 use vigil_model::deeplog::DeepLogConfig;
@@ -52,6 +53,15 @@ pub fn train_log_model(
         .map(|s| s.iter().map(|k| index[k.as_str()]).collect())
         .collect();
     let transitions = Transitions::new(classes.iter().map(Vec::as_slice), vocab.len());
+    let counts = if config.count_vectors {
+        let wide: Vec<Vec<u32>> = classes
+            .iter()
+            .map(|s| s.iter().map(|&c| u32::from(c)).collect())
+            .collect();
+        CountProfile::learn(wide.iter().map(Vec::as_slice))
+    } else {
+        CountProfile::default()
+    };
     let (network, history) = crate::deeplog::train(&classes, vocab.len(), config, progress);
     Ok(LogModel {
         config: config.clone(),
@@ -60,6 +70,7 @@ pub fn train_log_model(
         parsing,
         timing,
         rates,
+        counts,
         history,
         network,
     })

@@ -188,7 +188,8 @@ fn hdfs_judges_the_test_split_beside_the_baseline() {
         [
             "new event type",
             "new event or unusual length",
-            "count-vector nearest neighbour"
+            "count-vector nearest neighbour",
+            "all three: new event, unusual length or counts"
         ]
     );
     assert_eq!(report["identical_to_normal"], 26, "{report}");
@@ -341,6 +342,11 @@ fn hdfs_deeplog_pools_five_folds_for_deeplog_and_the_simple_methods() {
         "{near}"
     );
     assert_eq!(near["flagged_normal"], 0, "{near}");
+    let all = method("all three: new event, unusual length or counts");
+    assert!(
+        (all["recall"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+        "{all}"
+    );
     // Only a sequence model sees the reordered path.
     let deeplog = method("Vigil DeepLog");
     assert_eq!(deeplog["recall"].as_f64().unwrap(), 1.0, "{deeplog}");

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use vigil_core::logs::counts::{Nearest, counts_of};
 use vigil_core::logs::paths::{self, Burst, occurrences};
 use vigil_core::logs::sessions::LabelledSequence;
-use vigil_model::deeplog::verdicts;
+use vigil_model::deeplog::{NOVEL_MAX_PROBABILITY, verdicts};
 use vigil_model::logmodel::LogModel;
 
 /// One session to judge: its key, its events' keys (`None` for a line no known template
@@ -66,9 +67,6 @@ pub struct Judged {
     /// Where the file may have cut the session (not judged there).
     pub cut: Cut,
 }
-
-/// A transition never seen is abnormal only where the network gave it less than this.
-pub const NOVEL_MAX_PROBABILITY: f32 = 0.01;
 
 /// Which ends of a session the file may have cut.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -160,6 +158,24 @@ pub fn used_top_g(model: &LogModel, top_g: Option<usize>) -> usize {
         .max(1)
 }
 
+/// The probability floor a judgement uses: the model's calibrated one, else its
+/// configured one.
+pub fn used_floor(model: &LogModel) -> f64 {
+    model
+        .history
+        .calibrated_min_probability
+        .unwrap_or(model.config.min_probability)
+}
+
+/// The probability under which a transition never seen is abnormal: the model's
+/// calibrated one, else [`NOVEL_MAX_PROBABILITY`].
+pub fn used_novel(model: &LogModel) -> f32 {
+    model
+        .history
+        .calibrated_novel_probability
+        .unwrap_or(NOVEL_MAX_PROBABILITY)
+}
+
 /// Each session's first burst (the position of the transition, `events.len()` for its
 /// end, and the burst), over all sessions' transitions together.
 /// Transitions a file cut hides (from the start of a session cut at its start, into the
@@ -208,7 +224,8 @@ pub fn judge(
     span: Option<(i64, i64)>,
 ) -> Vec<Judged> {
     let g = used_top_g(model, top_g);
-    let floor = model.config.min_probability as f32;
+    let floor = used_floor(model) as f32;
+    let novel_below = used_novel(model);
     let vocab = &model.vocab;
     let index = vocab.index();
     let classes: Vec<Vec<Option<u16>>> = sessions
@@ -278,17 +295,37 @@ pub fn judge(
             // likely.
             let novel = |i: usize| {
                 model.config.novel_transitions
-                    && v[i].probability < NOVEL_MAX_PROBABILITY
+                    && v[i].probability < novel_below
                     && unseen_transition(i)
             };
-            let abnormal =
-                |i: usize| ((ranks[i] > g || v[i].probability < floor) && !hidden(i)) || novel(i);
+            // The nearest training session's counts. Where a training session had the
+            // same counts, only the order can be wrong, and it shows as a transition
+            // never seen: rank and probability alone, which rare but valid orders fail
+            // too (HDFS's interleaved threads), do not judge such a session.
+            let near = model
+                .config
+                .count_vectors
+                .then(|| model.counts.nearest(&counts_of(known_classes(&c[..n]))))
+                .flatten();
+            let counts_seen = near.as_ref().is_some_and(|x| x.distance == 0.0);
+            let unlikely = |i: usize| {
+                !counts_seen && (ranks[i] > g || v[i].probability < floor) && !hidden(i)
+            };
+            let abnormal = |i: usize| c[i].is_none() || unlikely(i) || novel(i);
             let verdict = (0..ranks.len()).find(|&i| abnormal(i));
             let stall = model.timing.stall(&s.events, &s.times);
-            let first = match (verdict, stall) {
-                (Some(i), Some(st)) => Some(i.min(st.at)),
-                (i, st) => i.or(st.map(|st| st.at)),
-            };
+            // The counts of a session the file cut are partial: not judged.
+            let counted = near
+                .filter(|x| cut == Cut::None && x.distance > model.counts.spread)
+                .map(|x| (first_extra(&c[..n], &x), x));
+            let first = [verdict, stall.map(|st| st.at), counted.as_ref().map(|x| x.0)]
+                .into_iter()
+                .flatten()
+                .min();
+            // The counts name the session when they come strictly first.
+            let counted_first = counted.as_ref().filter(|(at, _)| {
+                verdict.is_none_or(|i| *at < i) && stall.is_none_or(|st| *at < st.at)
+            });
             let name = |i: usize| -> String {
                 match (c[i], s.events.get(i)) {
                     (Some(k), _) if k == end_class => "the end of the session".into(),
@@ -310,8 +347,12 @@ pub fn judge(
             let first = first.or(burst.map(|(at, _)| at.min(n.saturating_sub(1))));
             let reason = match first {
                 None => String::new(),
+                Some(_) if let Some((_, near)) = counted_first => {
+                    count_reason(model, &c[..n], near)
+                }
                 Some(_)
-                    if let (None, None, Some((at, b))) = (verdict, stall, burst) =>
+                    if let (None, None, None, Some((at, b))) =
+                        (verdict, stall, &counted, burst) =>
                 {
                     let step = match at {
                         0 => format!("the start → '{}'", name(0)),
@@ -395,6 +436,72 @@ pub fn judge(
             }
         })
         .collect()
+}
+
+fn known_classes(classes: &[Option<u16>]) -> impl Iterator<Item = u32> + '_ {
+    classes.iter().flatten().map(|&k| u32::from(k))
+}
+
+/// Where a session (`classes`) goes past the counts of its nearest training session
+/// (`near`): its first event beyond them, or its end (`classes.len()`) when it only lacks
+/// events.
+fn first_extra(classes: &[Option<u16>], near: &Nearest) -> usize {
+    let allowed = |k: u32| {
+        near.counts
+            .binary_search_by_key(&k, |x| x.0)
+            .map_or(0, |i| near.counts[i].1)
+    };
+    let mut so_far: HashMap<u32, u32> = HashMap::new();
+    classes
+        .iter()
+        .position(|k| {
+            k.is_some_and(|k| {
+                let n = so_far.entry(u32::from(k)).or_insert(0);
+                *n += 1;
+                *n > allowed(u32::from(k))
+            })
+        })
+        .unwrap_or(classes.len())
+}
+
+/// "its event counts are unlike any training session's: 1 more 'A', 2 fewer 'B' than the
+/// nearest (distance 0.095; training sessions lay at most 0.077 apart)".
+fn count_reason(model: &LogModel, classes: &[Option<u16>], near: &Nearest) -> String {
+    let mine = counts_of(known_classes(classes));
+    let get = |c: &[(u32, u32)], k: u32| c.binary_search_by_key(&k, |x| x.0).map_or(0, |i| c[i].1);
+    let mut keys: Vec<u32> = mine.iter().chain(&near.counts).map(|x| x.0).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut diffs: Vec<(i64, u32)> = keys
+        .into_iter()
+        .map(|k| {
+            (
+                i64::from(get(&mine, k)) - i64::from(get(&near.counts, k)),
+                k,
+            )
+        })
+        .filter(|d| d.0 != 0)
+        .collect();
+    diffs.sort_by_key(|d| (std::cmp::Reverse(d.0.abs()), d.1));
+    let named: Vec<String> = diffs
+        .iter()
+        .take(4)
+        .map(|&(d, k)| {
+            let name = short(model.vocab.name(k as usize));
+            if d > 0 {
+                format!("{d} more '{name}'")
+            } else {
+                format!("{} fewer '{name}'", -d)
+            }
+        })
+        .collect();
+    let more = if diffs.len() > 4 { ", …" } else { "" };
+    format!(
+        "its event counts are unlike any training session's: {}{more} than the nearest (distance {:.3}; training sessions lay at most {:.3} apart)",
+        named.join(", "),
+        near.distance,
+        model.counts.spread
+    )
 }
 
 #[cfg(test)]

@@ -22,6 +22,6 @@ pub mod sessions_csv;
 pub mod timeline;
 
 pub use evaluate::{SessionEvaluation, evaluate, render};
-pub use judge::{Input, Judged, judge, used_top_g};
+pub use judge::{Input, Judged, judge, used_floor, used_novel, used_top_g};
 pub use run::{LogsInput, LogsJob, LogsSummary, detect_logs};
 pub use sessions_csv::{read_sessions, write_sessions};

@@ -15,7 +15,10 @@ use vigil_model::logmodel::LogModel;
 
 use super::evaluate::Unlisted;
 use super::judge::sequence_truth;
-use super::{Input, SessionEvaluation, evaluate, judge, render, used_top_g, write_sessions};
+use super::{
+    Input, SessionEvaluation, evaluate, judge, render, used_floor, used_novel, used_top_g,
+    write_sessions,
+};
 
 /// What `detector logs` reads.
 pub enum LogsInput<'a> {
@@ -51,6 +54,10 @@ pub struct LogsSummary {
     pub input: PathBuf,
     pub model: PathBuf,
     pub top_g: usize,
+    /// The probability floor used (calibrated on the model's validation sessions).
+    pub min_probability: f64,
+    /// The probability under which a transition never seen was abnormal.
+    pub novel_probability: f32,
     pub sessions: usize,
     pub anomalous: usize,
     pub baseline_anomalous: usize,
@@ -182,6 +189,8 @@ pub fn detect_logs(job: &LogsJob) -> Result<LogsSummary, crate::Error> {
         input: input_path,
         model: job.model_dir.to_path_buf(),
         top_g: used_top_g(&model, job.top_g),
+        min_probability: used_floor(&model),
+        novel_probability: used_novel(&model),
         sessions: judged.len(),
         anomalous: judged.iter().filter(|j| j.anomalous).count(),
         baseline_anomalous: judged.iter().filter(|j| j.baseline_anomalous).count(),

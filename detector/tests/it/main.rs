@@ -2,6 +2,7 @@
 //! detector's answers to bad input.
 
 mod diff;
+mod judge;
 mod logs;
 mod online;
 mod patterns;
