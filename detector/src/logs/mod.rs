@@ -5,11 +5,14 @@
 //! transition" baseline; `sessions.csv` and a session-level evaluation.
 //!
 //! `sessions.csv`: `session,anomalous,score,min_probability,events,first_anomalous_line,
-//! reason,baseline_anomalous`. `score` is the worst rank of an observed event (or of the
-//! session's end) among the model's predictions (1 = what the model found most likely; a
-//! template never seen in training counts as one past the last rank); `min_probability`
-//! the lowest probability the model gave one of them. A session is anomalous when its
-//! score exceeds `top_g` or its lowest probability is below `min_probability`.
+//! reason,baseline_anomalous,new_event,cut_by_file`. `score` is the worst rank of an
+//! observed event (or of the session's end) among the model's predictions (1 = what the
+//! model found most likely; a template never seen in training counts as one past the last
+//! rank); `min_probability` the lowest probability the model gave one of them. A session
+//! is anomalous on the verdict of [`judge`]: a template never seen, its event counts
+//! beyond the training sessions' spread, a transition never seen that the network found
+//! unlikely, a stall, a burst, or — where no training session had its counts — a score
+//! past the calibrated g or a probability under the calibrated floor.
 
 pub mod diff;
 pub mod evaluate;
