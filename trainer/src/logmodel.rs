@@ -3,7 +3,7 @@
 
 use crate::Error;
 use crate::training::Progress;
-use vigil_core::logs::counts::CountProfile;
+use vigil_core::logs::counts::{CountProfile, MAX_DISTINCT};
 use vigil_core::logs::paths::Rates;
 use vigil_core::logs::timing::Timing;
 use vigil_model::deeplog::DeepLogConfig;
@@ -58,7 +58,9 @@ pub fn train_log_model(
             .iter()
             .map(|s| s.iter().map(|&c| u32::from(c)).collect())
             .collect();
-        CountProfile::learn(wide.iter().map(Vec::as_slice))
+        // Past the limit (windows over a varied log) the search would cost more than the
+        // network: no counts kept, as the trainer says.
+        CountProfile::learn_within(wide.iter().map(Vec::as_slice), MAX_DISTINCT).unwrap_or_default()
     } else {
         CountProfile::default()
     };

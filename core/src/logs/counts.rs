@@ -53,12 +53,29 @@ pub struct CountProfile {
     pub spread: f64,
 }
 
+/// Distinct count vectors a log model keeps at most: each session judged is compared with
+/// them (pruned by totals, which windows of a fixed length all share), and learning
+/// compares them with each other.
+pub const MAX_DISTINCT: usize = 20_000;
+
 impl CountProfile {
     /// Learns from normal sessions given as event indices.
     pub fn learn<'a>(sessions: impl IntoIterator<Item = &'a [u32]>) -> CountProfile {
+        Self::learn_within(sessions, usize::MAX).unwrap_or_default()
+    }
+
+    /// [`CountProfile::learn`], or `None` where the sessions hold more than `max_distinct`
+    /// distinct count vectors.
+    pub fn learn_within<'a>(
+        sessions: impl IntoIterator<Item = &'a [u32]>,
+        max_distinct: usize,
+    ) -> Option<CountProfile> {
         let mut seen: HashMap<Counts, u64> = HashMap::new();
         for s in sessions {
             *seen.entry(counts_of(s.iter().copied())).or_insert(0) += 1;
+            if seen.len() > max_distinct {
+                return None;
+            }
         }
         let mut pairs: Vec<(Counts, u64)> = seen.into_iter().collect();
         pairs.sort_unstable_by(|a, b| (total(&a.0), &a.0).cmp(&(total(&b.0), &b.0)));
@@ -74,7 +91,7 @@ impl CountProfile {
             .filter_map(|i| profile.search(&profile.refs[i], Some(i)))
             .map(|(d, _)| d)
             .fold(0.0, f64::max);
-        profile
+        Some(profile)
     }
 
     /// Distinct normal count vectors learnt.
@@ -291,6 +308,9 @@ mod tests {
         );
         assert!(p.unusual(&counts_of([0, 0, 0, 0, 1])).is_some());
         assert!(CountProfile::default().nearest(&counts_of([0])).is_none());
+        let many: Vec<Vec<u32>> = (0..5).map(|n| vec![0; n]).collect();
+        assert!(CountProfile::learn_within(many.iter().map(Vec::as_slice), 4).is_none());
+        assert!(CountProfile::learn_within(many.iter().map(Vec::as_slice), 5).is_some());
     }
 
     proptest::proptest! {

@@ -154,8 +154,40 @@ fn logs(a: LogsArgs) -> anyhow::Result<()> {
             });
             println!("trainer: header format '{format}'{how}");
         }
+        println!("trainer: {}", verdict_line(&model));
     }
     Ok(())
+}
+
+/// What the log model's verdict was calibrated to, and what its counts hold.
+fn verdict_line(model: &vigil_model::logmodel::LogModel) -> String {
+    let h = &model.history;
+    let calibrated = match (h.calibrated_top_g, h.calibrated_min_probability) {
+        (Some(g), Some(p)) => format!(
+            "verdict calibrated on {} validation sessions: g {g}, probability floor {p:.1e}, transitions never seen abnormal under {:.1e}",
+            h.valid_sessions,
+            h.calibrated_novel_probability.unwrap_or(f32::NAN)
+        ),
+        _ => format!(
+            "verdict as configured (no validation sessions to calibrate on): g {}, probability floor {:.1e}",
+            model.config.top_g, model.config.min_probability
+        ),
+    };
+    let counts = if !model.config.count_vectors {
+        "counts off".to_string()
+    } else if model.counts.distinct() == 0 {
+        format!(
+            "counts not kept: more than {} distinct count vectors among the training sessions",
+            vigil_core::logs::counts::MAX_DISTINCT
+        )
+    } else {
+        format!(
+            "counts: {} distinct count vectors, at most {:.3} apart",
+            model.counts.distinct(),
+            model.counts.spread
+        )
+    };
+    format!("{calibrated}; {counts}")
 }
 
 fn metrics(a: MetricsArgs) -> anyhow::Result<()> {

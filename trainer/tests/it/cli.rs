@@ -134,6 +134,10 @@ fn any_common_log_header_is_found_and_a_wrong_format_is_named() {
         .assert()
         .success()
         .stdout(contains("deeplog on 100 sessions"))
+        // Half of the 100 sessions held out to calibrate on; every session has the same
+        // counts.
+        .stdout(contains("verdict calibrated on 50 validation sessions: g "))
+        .stdout(contains("counts: 1 distinct count vectors, at most 0.000 apart"))
         .stdout(contains(
             "header format '<Date> <Time> <Level> [<Thread>] <Content>', found on the first lines: it fits 400 of 400",
         ));
