@@ -68,11 +68,13 @@ pub struct DeepLogConfig {
     pub learning_rate: f64,
     /// Stop after this many epochs without a better validation loss.
     pub patience: usize,
-    /// `top_g` is raised (never lowered) until at most this share of the validation
-    /// sessions would be flagged; 0 keeps `top_g` as set.
+    /// `top_g` is raised, the probability floor and the never-seen-transition
+    /// probability lowered (never the other way) until at most this share of the
+    /// validation sessions would fail them (`vigil_trainer::calibrate`); 0 keeps the
+    /// verdict as set.
     pub max_valid_flagged: f64,
     /// Share of the training sessions (a seeded random choice) kept for validation (at
-    /// least 1,000 of them, up to half, where there are fewer than 10,000).
+    /// least min(1,000, half of them)).
     pub validation_fraction: f64,
     pub seed: u64,
     pub backend: Backend,

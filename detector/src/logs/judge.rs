@@ -307,7 +307,9 @@ pub fn judge(
                 .count_vectors
                 .then(|| model.counts.nearest(&counts_of(known_classes(&c[..n]))))
                 .flatten();
-            let counts_seen = near.as_ref().is_some_and(|x| x.distance == 0.0);
+            // (Not for a session the file cut: its counts are partial.)
+            let counts_seen =
+                cut == Cut::None && near.as_ref().is_some_and(|x| x.distance == 0.0);
             let unlikely = |i: usize| {
                 !counts_seen && (ranks[i] > g || v[i].probability < floor) && !hidden(i)
             };
@@ -395,7 +397,7 @@ pub fn judge(
                     } else {
                         format!("saw '{}'", name(i))
                     };
-                    if ranks[i] <= g && v[i].probability >= floor {
+                    if !unlikely(i) {
                         // Only the transition table objects.
                         format!(
                             "{after}, {saw}, a transition never seen in training (rank {}, probability {:.1e})",

@@ -169,8 +169,14 @@ fn verdict_line(model: &vigil_model::logmodel::LogModel) -> String {
             h.calibrated_novel_probability.unwrap_or(f32::NAN)
         ),
         _ => format!(
-            "verdict as configured (no validation sessions to calibrate on): g {}, probability floor {:.1e}",
-            model.config.top_g, model.config.min_probability
+            "verdict as configured ({}): g {}, probability floor {:.1e}",
+            if model.config.max_valid_flagged > 0.0 {
+                "no validation sessions to calibrate on"
+            } else {
+                "max_valid_flagged = 0"
+            },
+            model.config.top_g,
+            model.config.min_probability
         ),
     };
     let counts = if !model.config.count_vectors {
