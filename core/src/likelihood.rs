@@ -219,6 +219,11 @@ pub struct Range {
     delay: usize,
     /// The last `delay` rows, oldest first, flattened.
     pending: VecDeque<f32>,
+    /// Rows a fall below a column's floor must last before it lowers the floor (0: at
+    /// once, after the delay, like every other value).
+    absorb: usize,
+    /// Per column: consecutive rows below the floor so far, and the lowest of them.
+    low_run: Vec<(usize, f32)>,
 }
 
 impl Range {
@@ -232,6 +237,8 @@ impl Range {
             warm_up,
             delay: 0,
             pending: VecDeque::new(),
+            absorb: 0,
+            low_run: Vec::new(),
         }
     }
 
@@ -244,12 +251,24 @@ impl Range {
             warm_up: 0,
             delay: 0,
             pending: VecDeque::new(),
+            absorb: 0,
+            low_run: Vec::new(),
         }
     }
 
     /// Values widen the range only `rows` rows after they were seen.
     pub fn with_delay(mut self, rows: usize) -> Range {
         self.delay = rows;
+        self
+    }
+
+    /// Values below a column's floor lower it only once they have lasted `rows`
+    /// consecutive rows (a new normal); a shorter fall (an outage, a crash loop, a
+    /// partition) leaves the floor where it was, so the next one is outside too. Rises
+    /// above the range widen it as before: a higher peak is commonly new load.
+    pub fn with_absorb(mut self, rows: usize) -> Range {
+        self.absorb = rows;
+        self.low_run = vec![(0, f32::INFINITY); self.min.len()];
         self
     }
 
@@ -264,9 +283,11 @@ impl Range {
         let mut outside = None;
         let judge = self.warm_up == 0;
         self.warm_up = self.warm_up.saturating_sub(1);
-        for (c, &x) in row.iter().take(width).enumerate() {
+        let mut kept: Vec<f32> = row.iter().take(width).copied().collect();
+        kept.resize(width, f32::NAN);
+        for (c, x) in kept.iter_mut().enumerate() {
             let (lo, hi) = (self.min[c], self.max[c]);
-            if !x.is_finite() || !judge || lo >= hi || outside.is_some() {
+            if !x.is_finite() || !judge || lo >= hi {
                 continue;
             }
             let slack = (hi - lo) * self.tolerance;
@@ -278,15 +299,34 @@ impl Range {
             } else {
                 lo - slack
             };
-            if x > hi + slack || x < floor {
+            if (*x > hi + slack || *x < floor) && outside.is_none() {
                 outside = Some(c);
+            }
+            let below = *x < floor;
+            if self.absorb > 0 {
+                let run = &mut self.low_run[c];
+                if below {
+                    *run = (run.0 + 1, run.1.min(*x));
+                    if run.0 < self.absorb {
+                        // Held back: it joins only if the fall lasts.
+                        *x = f32::NAN;
+                    } else if run.0 == self.absorb {
+                        *x = run.1;
+                    }
+                } else {
+                    // A blip too short to be confirmed (a dropout) joins as any value
+                    // would; a fall long enough to alarm that did not last is forgotten.
+                    if run.0 > 0 && run.0 < self.delay.max(1) {
+                        self.min[c] = self.min[c].min(run.1);
+                    }
+                    *run = (0, f32::INFINITY);
+                }
             }
         }
         if self.delay == 0 {
-            widen(&mut self.min, &mut self.max, row.iter().copied());
+            widen(&mut self.min, &mut self.max, kept);
         } else {
-            self.pending
-                .extend((0..width).map(|c| row.get(c).copied().unwrap_or(f32::NAN)));
+            self.pending.extend(kept);
         }
         outside
     }
@@ -456,5 +496,43 @@ mod tests {
         let mut r = Range::with_bounds(vec![0.0], vec![10.0], 0.05);
         let outside: Vec<bool> = (0..3).map(|_| r.push(&[20.0]).is_some()).collect();
         assert_eq!(outside, [true, false, false]);
+    }
+
+    #[test]
+    fn a_fall_that_does_not_last_leaves_the_floor_for_the_next_one() {
+        // Traffic between 1 and 100 (floor 0.5), delay 3, a fall must last 10 rows to stay.
+        let fresh = || {
+            Range::with_bounds(vec![1.0], vec![100.0], 0.05)
+                .with_delay(3)
+                .with_absorb(10)
+        };
+        let fall = |r: &mut Range, rows: usize| -> Vec<bool> {
+            (0..rows).map(|_| r.push(&[0.1]).is_some()).collect()
+        };
+        let back = |r: &mut Range| {
+            for _ in 0..5 {
+                assert_eq!(r.push(&[50.0]), None);
+            }
+        };
+        // A crash loop of 6 rows, traffic back, then a second one: outside all through both.
+        let mut r = fresh();
+        assert!(fall(&mut r, 6).iter().all(|&o| o));
+        back(&mut r);
+        assert!(fall(&mut r, 6).iter().all(|&o| o), "the first fall did not widen it");
+        // Without the hold-back the first fall joins after the delay.
+        let mut r = Range::with_bounds(vec![1.0], vec![100.0], 0.05).with_delay(3);
+        assert_eq!(fall(&mut r, 6), [true, true, true, false, false, false]);
+        back(&mut r);
+        assert!(fall(&mut r, 6).iter().all(|&o| !o));
+        // A fall that lasts past the absorb span is the new normal: in after its delay.
+        let mut r = fresh();
+        let long = fall(&mut r, 16);
+        assert!(long[..12].iter().all(|&o| o), "{long:?}");
+        assert!(long[12..].iter().all(|&o| !o), "{long:?}");
+        // A one-row dropout (too short to alarm) joins as any value does.
+        let mut r = fresh();
+        assert_eq!(r.push(&[0.1]), Some(0));
+        back(&mut r);
+        assert_eq!(r.push(&[0.1]), None, "the dropout's level joined");
     }
 }

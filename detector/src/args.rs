@@ -95,6 +95,13 @@ pub struct DecisionArgs {
     /// No range rule.
     #[arg(long)]
     pub no_range: bool,
+    /// A fall below a host's lowest values becomes its new lowest only once it has lasted
+    /// this long (shorter ones, outages and crash loops, leave the range as it was).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub range_absorb: Duration,
+    /// Every value joins the range `--min-duration` rows after it came, however low.
+    #[arg(long)]
+    pub no_range_absorb: bool,
     /// Moving average over this many points before thresholding (--score raw; 1 = none)
     /// [default: 3].
     #[arg(long)]
@@ -300,6 +307,7 @@ impl DecisionArgs {
             threshold,
             context: !self.no_context,
             range: (!self.no_range).then_some(self.range_tolerance),
+            range_absorb: (!self.no_range_absorb).then_some(self.range_absorb),
             smooth,
             min_duration: self.min_duration,
             merge_gap: self.merge_gap,

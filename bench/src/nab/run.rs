@@ -125,8 +125,9 @@ fn rising_edges(flags: &[bool]) -> Vec<bool> {
 
 /// NAB's threshold optimisation for a detector that raises one alarm when its score
 /// crosses the threshold (rather than one per row above it): every candidate threshold
-/// (500 quantiles of the scored rows' scores) is tried on the whole corpus and the best
-/// kept, as NAB does for each published detector.
+/// (500 quantiles of the scored rows' scores, then the distinct scores around the best of
+/// them) is tried on the whole corpus and the best kept, as NAB does for each published
+/// detector.
 fn optimise_edges(
     files: &[NabFile],
     scores: &[Vec<f64>],
@@ -145,19 +146,41 @@ fn optimise_edges(
         .collect();
     candidates.push(f64::INFINITY);
     candidates.dedup();
-    let mut best: Option<(f64, CorpusScore)> = None;
-    for t in candidates {
+    let score_at = |t: f64| -> Result<CorpusScore, Error> {
         let alarms: Vec<Vec<bool>> = scores.iter().map(|s| edges_at(s, t)).collect();
-        let c = normalised(files, &alarms, profile).map_err(|e| nab_err(root, e))?;
+        normalised(files, &alarms, profile).map_err(|e| nab_err(root, e))
+    };
+    let mut best: Option<(usize, f64, CorpusScore)> = None;
+    for (k, &t) in candidates.iter().enumerate() {
+        let c = score_at(t)?;
         if best
             .as_ref()
-            .is_none_or(|(_, b)| c.normalised > b.normalised)
+            .is_none_or(|(_, _, b)| c.normalised > b.normalised)
         {
-            best = Some((t, c));
+            best = Some((k, t, c));
         }
     }
-    best.ok_or_else(|| nab_err(root, "no scores"))
+    let (k, t, c) = best.ok_or_else(|| nab_err(root, "no scores"))?;
+    // The grid's best is refined on every distinct score between its neighbours (at most
+    // REFINE of them, evenly spaced): the corpus score only changes at a score value.
+    let lo = if k == 0 { f64::NEG_INFINITY } else { candidates[k - 1] };
+    let hi = candidates.get(k + 1).copied().unwrap_or(f64::INFINITY);
+    let (a, b) = (all.partition_point(|&x| x <= lo), all.partition_point(|&x| x < hi));
+    let mut between: Vec<f64> = all[a..b].to_vec();
+    between.dedup();
+    let stride = between.len().div_ceil(REFINE).max(1);
+    let mut best = (t, c);
+    for &t in between.iter().step_by(stride) {
+        let c = score_at(t)?;
+        if c.normalised > best.1.normalised {
+            best = (t, c);
+        }
+    }
+    Ok(best)
 }
+
+/// Distinct scores tried around the grid's best threshold.
+const REFINE: usize = 2000;
 
 /// One file run: its result and its rows' scores and alarms.
 struct FileRun {

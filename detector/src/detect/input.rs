@@ -159,6 +159,10 @@ impl Detector<'_> {
                 ),
             }.into());
         }
+        // The range's absorb span in rows (0: off).
+        let absorb_rows = self.options.range_absorb.map_or(0, |d| {
+            (d.secs() / self.model.data.step.max(1)).max(1) as usize
+        });
         let g = self.groups.len();
         self.groups.push(Group {
             name: name.to_string(),
@@ -175,6 +179,7 @@ impl Detector<'_> {
                     None => Range::new(self.width, tolerance, RANGE_WARM_UP),
                 }
                 .with_delay(self.options.min_duration)
+                .with_absorb(absorb_rows)
             }),
             last_values: Vec::new(),
             repeated: 0,
