@@ -73,6 +73,11 @@ pub struct DecisionArgs {
     /// a changed level takes to become normal.
     #[arg(long, default_value_t = LikelihoodParams::default().history)]
     pub history: usize,
+    /// A short-term mean further above the likelihood's history than this many standard
+    /// deviations is learnt as if it were that far (one huge burst does not hide the next
+    /// incident); 0 = learnt as it is.
+    #[arg(long, default_value_t = LikelihoodParams::default().clip)]
+    pub clip: f64,
     /// The coarser likelihood judges the mean of this many short-term means' worth of raw
     /// scores (a lasting moderate error); 1 = no second scale.
     #[arg(long, default_value_t = LONG_SCALE)]
@@ -191,6 +196,12 @@ impl DecisionArgs {
                 if self.average == 0 {
                     return Err(bad("--average", "must be at least 1".into()));
                 }
+                if !(self.clip.is_finite() && self.clip >= 0.0) {
+                    return Err(bad(
+                        "--clip",
+                        format!("expected standard deviations ≥ 0, found {}", self.clip),
+                    ));
+                }
                 if self.history < 2 {
                     return Err(bad(
                         "--history",
@@ -202,6 +213,7 @@ impl DecisionArgs {
                         average: self.average,
                         history: self.history,
                         min_history: LikelihoodParams::default().min_history.min(self.history),
+                        clip: self.clip,
                     },
                     long: (self.long_scale > 1).then_some(self.long_scale),
                     columns: !self.no_column_scores,
@@ -377,6 +389,7 @@ mod tests {
             (&["--threshold", "pot"], "--threshold"),
             (&["--value", "1.5"], "--value"),
             (&["--history", "1"], "--history"),
+            (&["--clip=-1"], "--clip"),
             (&["--range-tolerance=-0.1"], "--range-tolerance"),
             (&["--smooth", "0"], "--smooth"),
         ] {
