@@ -27,12 +27,14 @@ done
 
 variants=(
   "first wave: raw score, POT threshold|--score raw --no-range"
-  "likelihood (one scale)|--long-scale 1 --no-range --no-context --no-column-scores"
-  "+ range rule|--long-scale 1 --no-context --no-column-scores"
-  "+ coarser scale|--no-context --no-column-scores"
-  "+ per-hour context|--no-column-scores"
-  "+ per-column scores|--no-seasonal"
-  "+ hour-of-day discount (default)|"
+  "likelihood (one scale)|--long-scale 1 --no-range --no-context --no-column-scores --clip 0"
+  "+ range rule|--long-scale 1 --no-context --no-column-scores --clip 0 --no-range-absorb"
+  "+ coarser scale|--no-context --no-column-scores --clip 0 --no-range-absorb"
+  "+ per-hour context|--no-column-scores --clip 0 --no-range-absorb"
+  "+ per-column scores|--no-seasonal --clip 0 --no-range-absorb"
+  "+ hour-of-day discount|--clip 0 --no-range-absorb"
+  "+ short falls kept out of the range|--clip 0"
+  "+ bursts clipped in the history (default)|"
   "default without suppression|--no-suppress"
   "PCA in the model's place, defaults|@pca"
 )
