@@ -80,7 +80,11 @@ impl Likelihood {
             average: params.average.max(1),
             history: params.history.max(2),
             min_history: params.min_history.max(2).min(params.history.max(2)),
-            clip: if params.clip.is_finite() { params.clip.max(0.0) } else { 0.0 },
+            clip: if params.clip.is_finite() {
+                params.clip.max(0.0)
+            } else {
+                0.0
+            },
         };
         Likelihood {
             params,
@@ -568,7 +572,10 @@ mod tests {
         let mut r = fresh();
         assert!(fall(&mut r, 6).iter().all(|&o| o));
         back(&mut r);
-        assert!(fall(&mut r, 6).iter().all(|&o| o), "the first fall did not widen it");
+        assert!(
+            fall(&mut r, 6).iter().all(|&o| o),
+            "the first fall did not widen it"
+        );
         // Without the hold-back the first fall joins after the delay.
         let mut r = Range::with_bounds(vec![1.0], vec![100.0], 0.05).with_delay(3);
         assert_eq!(fall(&mut r, 6), [true, true, true, false, false, false]);

@@ -163,9 +163,16 @@ fn optimise_edges(
     let (k, t, c) = best.ok_or_else(|| nab_err(root, "no scores"))?;
     // The grid's best is refined on every distinct score between its neighbours (at most
     // REFINE of them, evenly spaced): the corpus score only changes at a score value.
-    let lo = if k == 0 { f64::NEG_INFINITY } else { candidates[k - 1] };
+    let lo = if k == 0 {
+        f64::NEG_INFINITY
+    } else {
+        candidates[k - 1]
+    };
     let hi = candidates.get(k + 1).copied().unwrap_or(f64::INFINITY);
-    let (a, b) = (all.partition_point(|&x| x <= lo), all.partition_point(|&x| x < hi));
+    let (a, b) = (
+        all.partition_point(|&x| x <= lo),
+        all.partition_point(|&x| x < hi),
+    );
     let mut between: Vec<f64> = all[a..b].to_vec();
     between.dedup();
     let stride = between.len().div_ceil(REFINE).max(1);
