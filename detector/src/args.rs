@@ -123,6 +123,11 @@ pub struct DecisionArgs {
     /// Raise every anomaly, however soon after the last.
     #[arg(long)]
     pub no_suppress: bool,
+    /// Raise a stretch even when one started at its time of day (within 30 min) on each of
+    /// the two days before on the same host (by default such a daily repeat is a schedule:
+    /// counted, not raised).
+    #[arg(long)]
+    pub raise_daily_repeats: bool,
     /// Flag a host whose every metric repeats exactly for this many steps (a frozen
     /// agent); 0 = off.
     #[arg(long, default_value_t = Options::default().frozen_steps)]
@@ -324,6 +329,7 @@ impl DecisionArgs {
             min_duration: self.min_duration,
             merge_gap: self.merge_gap,
             suppress: (!self.no_suppress).then_some(self.suppress),
+            daily_repeats: !self.raise_daily_repeats,
             frozen_steps: self.frozen_steps,
             ..base
         })

@@ -284,6 +284,12 @@ fn warn_about(r: &vigil_detector::detect::Report) {
             r.out_of_order
         );
     }
+    if r.daily_repeats > 0 {
+        eprintln!(
+            "detector: {} stretches started at the time of day one had on each of the two days before on the same host: daily repeats (a schedule), not raised (--raise-daily-repeats raises them)",
+            r.daily_repeats
+        );
+    }
 }
 
 fn metrics(a: MetricsArgs) -> anyhow::Result<()> {

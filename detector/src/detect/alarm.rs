@@ -3,8 +3,17 @@
 //! `merge_gap` quiet rows may separate two parts of one stretch; a row's decision is made
 //! as soon as it can no longer change.
 
+use std::collections::VecDeque;
+
 use super::Options;
 use crate::explain::MetricStats;
+
+/// A stretch is a daily repeat when one started within this many seconds of its time of
+/// day on each of the [`REPEAT_DAYS`] days before.
+const REPEAT_WINDOW: i64 = 30 * 60;
+/// Days in a row a stretch must have recurred at its time of day to be a schedule.
+const REPEAT_DAYS: i64 = 2;
+const DAY: i64 = 86_400;
 
 /// An open anomalous stretch.
 pub(super) struct Open {
@@ -17,6 +26,8 @@ pub(super) struct Open {
     pub(super) peak_score: f32,
     pub(super) peak_time: i64,
     pub(super) stats: Vec<MetricStats>,
+    /// Confirmed as a daily repeat ([`Options::daily_repeats`]): its rows are not anomalous.
+    pub(super) repeat: bool,
 }
 
 /// One alarm logic (model or baseline) of one group.
@@ -29,19 +40,46 @@ pub(super) struct Alarm {
     suppress: i64,
     /// No new stretch opens before this time (the last anomaly's last row + `suppress`).
     quiet_until: Option<i64>,
+    /// Whether a stretch that recurs daily is held back ([`Options::daily_repeats`]).
+    daily: bool,
+    /// Start times of the confirmed stretches of the last [`REPEAT_DAYS`] days and a window.
+    starts: VecDeque<i64>,
+    /// Confirmed stretches held back as daily repeats.
+    pub(super) repeats: u64,
 }
 
 /// A decision on a row: (sequence number, anomalous).
 pub(super) type Decisions = Vec<(u64, bool)>;
 
 impl Alarm {
-    pub(super) fn new(tag: u64, suppress: i64) -> Alarm {
+    pub(super) fn new(tag: u64, suppress: i64, daily: bool) -> Alarm {
         Alarm {
             open: None,
             tag,
             suppress,
             quiet_until: None,
+            daily,
+            starts: VecDeque::new(),
+            repeats: 0,
         }
+    }
+
+    /// Records a confirmed stretch's start; whether one started within [`REPEAT_WINDOW`]
+    /// of its time of day on each of the [`REPEAT_DAYS`] days before.
+    fn repeats_daily(&mut self, start: i64) -> bool {
+        while self
+            .starts
+            .front()
+            .is_some_and(|&t| t < start - REPEAT_DAYS * DAY - REPEAT_WINDOW)
+        {
+            self.starts.pop_front();
+        }
+        let repeat = (1..=REPEAT_DAYS).all(|k| {
+            let at = start - k * DAY;
+            self.starts.iter().any(|&t| (t - at).abs() <= REPEAT_WINDOW)
+        });
+        self.starts.push_back(start);
+        self.daily && repeat
     }
 
     /// Feeds one scored row; returns a closed, confirmed stretch when this row ends one.
@@ -74,11 +112,13 @@ impl Alarm {
                 peak_score: f32::NEG_INFINITY,
                 peak_time: time,
                 stats: make_stats(),
+                repeat: false,
             });
             let quiet = std::mem::take(&mut o.quiet);
             if o.confirmed {
-                out.extend(quiet.iter().map(|&q| (q, true)));
-                out.push((seq, true));
+                let flag = !o.repeat;
+                out.extend(quiet.iter().map(|&q| (q, flag)));
+                out.push((seq, flag));
             } else {
                 o.pending.extend(quiet);
                 o.pending.push(seq);
@@ -96,8 +136,12 @@ impl Alarm {
                 o.peak_time = time;
             }
             if !o.confirmed && o.above >= options.min_duration.max(1) {
+                let start = o.start;
+                let repeat = self.repeats_daily(start);
+                let o = self.open.as_mut().expect("open");
                 o.confirmed = true;
-                out.extend(o.pending.drain(..).map(|p| (p, true)));
+                o.repeat = repeat;
+                out.extend(o.pending.drain(..).map(|p| (p, !repeat)));
             }
             None
         } else {
@@ -125,6 +169,10 @@ impl Alarm {
         if o.confirmed {
             if self.suppress > 0 {
                 self.quiet_until = Some(o.last_above + self.suppress);
+            }
+            if o.repeat {
+                self.repeats += 1;
+                return None;
             }
             Some(o)
         } else {
@@ -170,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_stretch_shorter_than_min_duration_never_alarms() {
-        let mut a = Alarm::new(0, 0);
+        let mut a = Alarm::new(0, 0, false);
         let (out, closed) = run(&mut a, &[false, true, true, false, false], &options(3, 0));
         assert_eq!(flags(&out), vec![false; 5]);
         assert!(closed.is_empty());
@@ -179,7 +227,7 @@ mod tests {
 
     #[test]
     fn confirmation_backdates_the_stretch_to_its_first_row() {
-        let mut a = Alarm::new(0, 0);
+        let mut a = Alarm::new(0, 0, false);
         let o = options(3, 0);
         let mut out = Decisions::new();
         for (i, above) in [true, true].into_iter().enumerate() {
@@ -213,7 +261,7 @@ mod tests {
 
     #[test]
     fn quiet_rows_within_the_merge_gap_join_the_stretch() {
-        let mut a = Alarm::new(0, 0);
+        let mut a = Alarm::new(0, 0, false);
         let above = [true, true, false, false, true, false, false, false, true];
         let (out, closed) = run(&mut a, &above, &options(2, 2));
         // Rows 2-3 sit between two parts of one stretch; 5-7 are more than the gap, so the
@@ -229,7 +277,7 @@ mod tests {
 
     #[test]
     fn the_end_of_the_data_closes_a_confirmed_stretch() {
-        let mut a = Alarm::new(0, 0);
+        let mut a = Alarm::new(0, 0, false);
         let (out, closed) = run(&mut a, &[false, true, true, false], &options(2, 5));
         assert_eq!(flags(&out), vec![false, true, true, false]);
         assert_eq!(closed.len(), 1);
@@ -237,7 +285,7 @@ mod tests {
 
     #[test]
     fn the_baseline_tags_its_decisions() {
-        let mut a = Alarm::new(BASELINE_TAG, 0);
+        let mut a = Alarm::new(BASELINE_TAG, 0, false);
         let (out, _) = run(&mut a, &[false, true], &options(1, 0));
         assert!(out.iter().all(|(seq, _)| seq & BASELINE_TAG != 0));
         assert_eq!(
@@ -251,7 +299,7 @@ mod tests {
     #[test]
     fn repeats_just_after_an_anomaly_are_suppressed() {
         // Rows a minute apart; 4 minutes of suppression after an anomaly's last row.
-        let mut a = Alarm::new(0, 4 * 60);
+        let mut a = Alarm::new(0, 4 * 60, false);
         let above = [true, false, true, true, false, true, false];
         let (out, closed) = run(&mut a, &above, &options(1, 0));
         // Row 0 alarms (its last row at 0 min); rows 1-3 fall before 4 min (2 and 3 would
@@ -264,12 +312,52 @@ mod tests {
         assert_eq!(closed[1].start, 5 * 60);
         // The span counts from the anomaly's last row, the merge gap included: with a gap
         // of 2 the stretch closes at row 3, and row 4 (4 min) is already free.
-        let mut a = Alarm::new(0, 4 * 60);
+        let mut a = Alarm::new(0, 4 * 60, false);
         let (out, _) = run(&mut a, &[true, false, false, false, true], &options(1, 2));
         assert_eq!(flags(&out), vec![true, false, false, false, true]);
         // A stretch that never confirmed suppresses nothing.
-        let mut a = Alarm::new(0, 4 * 60);
+        let mut a = Alarm::new(0, 4 * 60, false);
         let (out, _) = run(&mut a, &[true, false, true, true], &options(2, 0));
         assert_eq!(flags(&out), vec![false, false, true, true]);
+    }
+
+    #[test]
+    fn a_stretch_at_the_time_of_day_of_the_two_days_before_is_a_schedule_not_raised() {
+        // Each day three rows above at about 03:15 (the start drifts 10 min a day), and on
+        // day 3 three more at noon; one row a minute, quiet rows between.
+        let mut times = Vec::new();
+        for day in 0..4i64 {
+            let at = day * DAY + 3 * 3600 + 15 * 60 + day * 600;
+            times.extend((0..3).map(|m| (at + m * 60, true)));
+            times.push((at + 300, false));
+            if day == 3 {
+                let noon = day * DAY + 12 * 3600;
+                times.extend((0..3).map(|m| (noon + m * 60, true)));
+                times.push((noon + 300, false));
+            }
+        }
+        let o = options(3, 0);
+        let feed = |a: &mut Alarm| {
+            let mut out = Decisions::new();
+            let mut raised = Vec::new();
+            for (i, &(t, above)) in times.iter().enumerate() {
+                raised.extend(a.push(i as u64, t, above, 1.0, None, Vec::new, &o, &mut out));
+            }
+            raised.extend(a.close(&mut out));
+            let starts: Vec<i64> = raised.iter().map(|r| r.start).collect();
+            (starts, flags(&out))
+        };
+        let mut a = Alarm::new(0, 3600, true);
+        let (starts, rows) = feed(&mut a);
+        let day = |d: i64, h: i64, m: i64| d * DAY + h * 3600 + m * 60;
+        assert_eq!(starts, [day(0, 3, 15), day(1, 3, 25), day(3, 12, 0)]);
+        assert_eq!(a.repeats, 2, "days 2 and 3 at 03:xx");
+        // The repeats' rows are not anomalous; the noon stretch's are.
+        assert_eq!(rows.iter().filter(|&&f| f).count(), 9);
+        // Off, every stretch is raised.
+        let mut a = Alarm::new(0, 3600, false);
+        let (starts, _) = feed(&mut a);
+        assert_eq!(starts.len(), 5);
+        assert_eq!(a.repeats, 0);
     }
 }

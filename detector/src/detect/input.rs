@@ -183,8 +183,12 @@ impl Detector<'_> {
             }),
             last_values: Vec::new(),
             repeated: 0,
-            model: Alarm::new(0, self.options.suppress_secs()),
-            baseline: Alarm::new(BASELINE_TAG, self.options.suppress_secs()),
+            model: Alarm::new(0, self.options.suppress_secs(), self.options.daily_repeats),
+            baseline: Alarm::new(
+                BASELINE_TAG,
+                self.options.suppress_secs(),
+                self.options.daily_repeats,
+            ),
             recent: VecDeque::with_capacity(REFERENCE_ROWS * self.width),
         });
         self.index.insert(name.to_string(), g);

@@ -119,6 +119,8 @@ pub struct Report {
     pub skipped_lines: u64,
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub anomalies: u64,
+    /// Confirmed stretches of the model held back as daily repeats ([`Options::daily_repeats`]).
+    pub daily_repeats: u64,
     pub anomalous_rows: u64,
     pub baseline_anomalous_rows: u64,
     pub hosts: usize,
@@ -311,6 +313,7 @@ impl<'a> Detector<'a> {
         }
         self.drain(sink)?;
         debug_assert!(self.queue.is_empty());
+        self.report.daily_repeats = self.groups.iter().map(|g| g.model.repeats).sum();
         Ok(())
     }
 }
