@@ -26,16 +26,17 @@ for seed in default 20261122; do
 done
 
 variants=(
-  "first wave: raw score, POT threshold|--score raw --no-range --raise-daily-repeats"
-  "likelihood (one scale)|--long-scale 1 --no-range --no-context --no-column-scores --clip 0 --raise-daily-repeats"
-  "+ range rule|--long-scale 1 --no-context --no-column-scores --clip 0 --no-range-absorb --raise-daily-repeats"
-  "+ coarser scale|--no-context --no-column-scores --clip 0 --no-range-absorb --raise-daily-repeats"
-  "+ per-hour context|--no-column-scores --clip 0 --no-range-absorb --raise-daily-repeats"
-  "+ per-column scores|--no-seasonal --clip 0 --no-range-absorb --raise-daily-repeats"
-  "+ hour-of-day discount|--clip 0 --no-range-absorb --raise-daily-repeats"
-  "+ short falls kept out of the range|--clip 0 --raise-daily-repeats"
-  "+ bursts clipped in the history|--raise-daily-repeats"
-  "+ daily repeats not raised (default)|"
+  "first wave: raw score, POT threshold|--score raw --no-range --raise-daily-repeats --coarse-gate 0"
+  "likelihood (one scale)|--long-scale 1 --no-range --no-context --no-column-scores --clip 0 --raise-daily-repeats --coarse-gate 0"
+  "+ range rule|--long-scale 1 --no-context --no-column-scores --clip 0 --no-range-absorb --raise-daily-repeats --coarse-gate 0"
+  "+ coarser scale|--no-context --no-column-scores --clip 0 --no-range-absorb --raise-daily-repeats --coarse-gate 0"
+  "+ per-hour context|--no-column-scores --clip 0 --no-range-absorb --raise-daily-repeats --coarse-gate 0"
+  "+ per-column scores|--no-seasonal --clip 0 --no-range-absorb --raise-daily-repeats --coarse-gate 0"
+  "+ hour-of-day discount|--clip 0 --no-range-absorb --raise-daily-repeats --coarse-gate 0"
+  "+ short falls kept out of the range|--clip 0 --raise-daily-repeats --coarse-gate 0"
+  "+ bursts clipped in the history|--raise-daily-repeats --coarse-gate 0"
+  "+ daily repeats not raised|--coarse-gate 0"
+  "+ coarser scale gated by the recent error (default)|"
   "default without suppression|--no-suppress"
   "PCA in the model's place, defaults|@pca"
 )

@@ -5,7 +5,9 @@
 use clap::ValueEnum;
 
 use crate::Error;
-use crate::detect::{LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring};
+use crate::detect::{
+    COARSE_GATE, LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring,
+};
 use vigil_core::likelihood::LikelihoodParams;
 use vigil_core::threshold::Method;
 use vigil_core::time::Duration;
@@ -82,6 +84,11 @@ pub struct DecisionArgs {
     /// scores (a lasting moderate error); 1 = no second scale.
     #[arg(long, default_value_t = LONG_SCALE)]
     pub long_scale: usize,
+    /// The coarser scale and the columns' scores count only while the mean of the last
+    /// `--average` raw scores is above this (1.0: a typical validation point), so an
+    /// alarm ends when the errors are back to usual; 0 = always.
+    #[arg(long, default_value_t = COARSE_GATE)]
+    pub coarse_gate: f32,
     /// The model alone: the host's per-hour profile does not judge rows beside it.
     #[arg(long)]
     pub no_context: bool,
@@ -207,6 +214,12 @@ impl DecisionArgs {
                         format!("expected standard deviations ≥ 0, found {}", self.clip),
                     ));
                 }
+                if !(self.coarse_gate.is_finite() && self.coarse_gate >= 0.0) {
+                    return Err(bad(
+                        "--coarse-gate",
+                        format!("expected a level ≥ 0, found {}", self.coarse_gate),
+                    ));
+                }
                 if self.history < 2 {
                     return Err(bad(
                         "--history",
@@ -223,6 +236,7 @@ impl DecisionArgs {
                     long: (self.long_scale > 1).then_some(self.long_scale),
                     columns: !self.no_column_scores,
                     seasonal: !self.no_seasonal,
+                    gate: self.coarse_gate,
                 }
             }
             ScoreKind::Raw => Scoring::Raw,
@@ -396,6 +410,7 @@ mod tests {
             (&["--value", "1.5"], "--value"),
             (&["--history", "1"], "--history"),
             (&["--clip=-1"], "--clip"),
+            (&["--coarse-gate=-1"], "--coarse-gate"),
             (&["--range-tolerance=-0.1"], "--range-tolerance"),
             (&["--smooth", "0"], "--smooth"),
         ] {

@@ -30,7 +30,8 @@ mod scorer;
 
 use alarm::{Alarm, Decisions};
 pub use options::{
-    Calibration, LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring, calibrate,
+    COARSE_GATE, Calibration, LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring,
+    calibrate,
 };
 use scorer::Scorer;
 

@@ -42,6 +42,9 @@ pub(super) enum Scorer {
         row: Box<Scales>,
         columns: Vec<Scales>,
         season: Option<Box<HourlyDiscount>>,
+        /// The short-term mean of the row's raw score, and the level above which the
+        /// coarser scale and the columns count ([`Scoring::Likelihood`]'s `gate`).
+        gate: (Smoother, f64),
     },
 }
 
@@ -65,6 +68,7 @@ impl Scorer {
                 long,
                 columns,
                 seasonal,
+                gate,
             } => {
                 let w = means.len().max(1);
                 let mut shares = vec![0f32; w];
@@ -116,6 +120,7 @@ impl Scorer {
                     Vec::new()
                 };
                 Scorer::Likelihood {
+                    gate: (Smoother::new(params.average), f64::from(gate)),
                     row: Box::new(scales(&scores, false)),
                     season: step
                         .filter(|_| seasonal && columns && w > 1)
@@ -135,8 +140,15 @@ impl Scorer {
                 row,
                 columns,
                 season,
+                gate,
             } => {
-                let mut s = row.push(raw);
+                // Once the host's errors are back to their usual level, the coarser means
+                // (which still hold the incident for an hour) no longer keep it open.
+                let (recent, level) = gate;
+                let open = recent.push_exact(if raw.is_finite() { raw } else { 0.0 }) > *level;
+                let short = row.short.push(raw);
+                let long = row.long.as_mut().map_or(short, |l| l.push(raw));
+                let mut s = if open { short.max(long) } else { short };
                 // Bonferroni: of several columns one is more likely to look improbable by
                 // chance, so each column's probability counts times the number of columns.
                 let penalty = (columns.len().max(1) as f32).log10() / 10.0;
@@ -144,7 +156,9 @@ impl Scorer {
                     let e = column_score(errors[c], means[c]);
                     let d = season.as_mut().map_or(1.0, |s| s.divisor(time, c, e));
                     let own = l.push(e / d);
-                    s = s.max(own - penalty);
+                    if open {
+                        s = s.max(own - penalty);
+                    }
                 }
                 s
             }
@@ -155,7 +169,10 @@ impl Scorer {
     pub(super) fn restart(&mut self) {
         match self {
             Scorer::Raw(s) => s.reset(),
-            Scorer::Likelihood { row, columns, .. } => {
+            Scorer::Likelihood {
+                row, columns, gate, ..
+            } => {
+                gate.0.reset();
                 row.restart();
                 for l in columns {
                     l.restart();

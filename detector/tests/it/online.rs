@@ -123,3 +123,45 @@ fn a_level_shift_is_absorbed_and_a_new_extreme_is_caught() {
     assert_eq!(row.score, 1.0, "outside the range scores 1: {row:?}");
     assert!(row.shares[0] > 0.99, "{row:?}");
 }
+
+#[test]
+fn an_alarm_ends_soon_after_the_errors_are_back_to_usual() {
+    let model = model();
+    // Three hours (36 rows) of the companion column eight of its ranges' worth too high,
+    // then normal again; the range rule off, so the likelihoods decide alone.
+    let incident = 5000..5036;
+    let input = csv((4000..6000).map(|i| {
+        let (a, b) = value(i);
+        (i, a, if incident.contains(&i) { b + 8.0 } else { b })
+    }));
+    let run = |gate: f32| {
+        let mut o = Options {
+            range: None,
+            ..Options::default()
+        };
+        if let Scoring::Likelihood { gate: g, .. } = &mut o.scoring {
+            *g = gate;
+        }
+        let c = detect(&model, &o, &input);
+        let flagged = |from: usize, to: usize| {
+            c.rows
+                .iter()
+                .skip(from - 4000)
+                .take(to - from)
+                .filter(|(_, r)| r.anomaly)
+                .count()
+        };
+        (flagged(5000, 5036), flagged(5036, 6000))
+    };
+    let (gated, always) = (run(3.0), run(0.0));
+    assert!(
+        gated.0 > 25 && always.0 > 25,
+        "both find it: {gated:?} {always:?}"
+    );
+    assert!(
+        gated.1 <= 25 && always.1 > gated.1 + 10,
+        "rows flagged after it ended: gated {}, coarse scale always counted {}",
+        gated.1,
+        always.1
+    );
+}
