@@ -62,6 +62,8 @@ pub struct Likelihood {
     params: LikelihoodParams,
     /// The mean of the last `average` raw scores.
     short: Smoother,
+    /// That mean as of the last push, in raw-score units.
+    recent: f64,
     means: VecDeque<f64>,
     sum: f64,
     sum2: f64,
@@ -89,6 +91,7 @@ impl Likelihood {
         Likelihood {
             params,
             short: Smoother::new(params.average),
+            recent: 0.0,
             means: VecDeque::with_capacity(params.history.min(1 << 16)),
             sum: 0.0,
             sum2: 0.0,
@@ -132,13 +135,20 @@ impl Likelihood {
     pub fn push(&mut self, raw: f32) -> f32 {
         let raw = if raw.is_finite() { raw } else { 0.0 };
         let m = self.average(raw);
-        let score = self.judge(m);
-        let learnt = match self.gaussian() {
+        let gaussian = self.gaussian();
+        let score = self.judge(m, gaussian);
+        let learnt = match gaussian {
             Some((mean, std)) if self.params.clip > 0.0 => m.min(mean + self.params.clip * std),
             _ => m,
         };
         self.learn(learnt);
         score
+    }
+
+    /// The mean of the last `average` raw scores, as of the last [`Likelihood::push`] (the
+    /// short-term level being judged, in the raw scores' units).
+    pub fn recent_mean(&self) -> f64 {
+        self.recent
     }
 
     /// Forgets the short-term mean (a gap in the data); the history is kept.
@@ -154,7 +164,8 @@ impl Likelihood {
     fn average(&mut self, raw: f32) -> f64 {
         // Raw scores are mean squared errors, whose means are far from Gaussian; their
         // root (an RMS error, in the units of the data) is much closer.
-        self.short.push_exact(raw).max(0.0).sqrt()
+        self.recent = self.short.push_exact(raw);
+        self.recent.max(0.0).sqrt()
     }
 
     /// The history's Gaussian (mean, spread), once it holds enough means to judge by.
@@ -171,9 +182,10 @@ impl Likelihood {
         Some((mean, var.sqrt().max(0.1 * mean.abs()).max(1e-6)))
     }
 
-    /// The score of short-term mean `m` under the history's Gaussian.
-    fn judge(&self, m: f64) -> f32 {
-        let Some((mean, std)) = self.gaussian() else {
+    /// The score of short-term mean `m` under the history's Gaussian (`None` until the
+    /// history holds enough means).
+    fn judge(&self, m: f64, gaussian: Option<(f64, f64)>) -> f32 {
+        let Some((mean, std)) = gaussian else {
             return 0.0;
         };
         let gaussian = tail(m, mean, std);
@@ -308,52 +320,59 @@ impl Range {
         let mut outside = None;
         let judge = self.warm_up == 0;
         self.warm_up = self.warm_up.saturating_sub(1);
-        let mut kept: Vec<f32> = row.iter().take(width).copied().collect();
-        kept.resize(width, f32::NAN);
-        for (c, x) in kept.iter_mut().enumerate() {
-            let (lo, hi) = (self.min[c], self.max[c]);
-            if !x.is_finite() || !judge || lo >= hi {
-                continue;
-            }
-            let slack = (hi - lo) * self.tolerance;
-            // A quantity that has never reached zero is judged by ratios below (traffic
-            // falling to a twentieth of its lowest is far outside, however wide the range
-            // above): `RATIO_SCALE` times the tolerance, in log terms, under the lowest.
-            let floor = if lo > 0.0 {
-                lo * (hi / lo).powf(-RATIO_SCALE * self.tolerance)
-            } else {
-                lo - slack
-            };
-            if (*x > hi + slack || *x < floor) && outside.is_none() {
+        for c in 0..width {
+            let x = row.get(c).copied().unwrap_or(f32::NAN);
+            let (out, joins) = self.column(c, x, judge);
+            if out && outside.is_none() {
                 outside = Some(c);
             }
-            let below = *x < floor;
-            if self.absorb > 0 {
-                let run = &mut self.low_run[c];
-                if below {
-                    *run = (run.0 + 1, run.1.min(*x));
-                    if run.0 < self.absorb {
-                        // Held back: it joins only if the fall lasts.
-                        *x = f32::NAN;
-                    } else if run.0 == self.absorb {
-                        *x = run.1;
-                    }
-                } else {
-                    // A blip too short to be confirmed (a dropout) joins as any value
-                    // would; a fall long enough to alarm that did not last is forgotten.
-                    if run.0 > 0 && run.0 < self.delay.max(1) {
-                        self.min[c] = self.min[c].min(run.1);
-                    }
-                    *run = (0, f32::INFINITY);
-                }
+            if self.delay == 0 {
+                widen(&mut self.min[c..=c], &mut self.max[c..=c], [joins]);
+            } else {
+                self.pending.push_back(joins);
             }
         }
-        if self.delay == 0 {
-            widen(&mut self.min, &mut self.max, kept);
-        } else {
-            self.pending.extend(kept);
-        }
         outside
+    }
+
+    /// Judges column `c`'s value `x` (when `judge`): whether it is outside the range, and
+    /// the value that joins the range for it (NaN: none, a fall held back until it lasts).
+    fn column(&mut self, c: usize, x: f32, judge: bool) -> (bool, f32) {
+        let (lo, hi) = (self.min[c], self.max[c]);
+        if !x.is_finite() || !judge || lo >= hi {
+            return (false, x);
+        }
+        let slack = (hi - lo) * self.tolerance;
+        // A quantity that has never reached zero is judged by ratios below (traffic
+        // falling to a twentieth of its lowest is far outside, however wide the range
+        // above): `RATIO_SCALE` times the tolerance, in log terms, under the lowest.
+        let floor = if lo > 0.0 {
+            lo * (hi / lo).powf(-RATIO_SCALE * self.tolerance)
+        } else {
+            lo - slack
+        };
+        let below = x < floor;
+        let outside = x > hi + slack || below;
+        if self.absorb == 0 {
+            return (outside, x);
+        }
+        let run = &mut self.low_run[c];
+        if below {
+            *run = (run.0 + 1, run.1.min(x));
+            return match run.0.cmp(&self.absorb) {
+                // Held back: it joins only if the fall lasts.
+                std::cmp::Ordering::Less => (outside, f32::NAN),
+                std::cmp::Ordering::Equal => (outside, run.1),
+                std::cmp::Ordering::Greater => (outside, x),
+            };
+        }
+        // A blip too short to be confirmed (a dropout) joins as any value would; a fall
+        // long enough to alarm that did not last is forgotten.
+        if run.0 > 0 && run.0 < self.delay.max(1) {
+            self.min[c] = self.min[c].min(run.1);
+        }
+        *run = (0, f32::INFINITY);
+        (outside, x)
     }
 }
 

@@ -65,8 +65,12 @@ impl Alarm {
     }
 
     /// Records a confirmed stretch's start; whether one started within [`REPEAT_WINDOW`]
-    /// of its time of day on each of the [`REPEAT_DAYS`] days before.
+    /// of its time of day on each of the [`REPEAT_DAYS`] days before (never, with the rule
+    /// off: nothing is recorded then).
     fn repeats_daily(&mut self, start: i64) -> bool {
+        if !self.daily {
+            return false;
+        }
         while self
             .starts
             .front()
@@ -79,7 +83,7 @@ impl Alarm {
             self.starts.iter().any(|&t| (t - at).abs() <= REPEAT_WINDOW)
         });
         self.starts.push_back(start);
-        self.daily && repeat
+        repeat
     }
 
     /// Feeds one scored row; returns a closed, confirmed stretch when this row ends one.

@@ -16,9 +16,18 @@ pub(super) struct Scales {
 }
 
 impl Scales {
-    fn push(&mut self, raw: f32) -> f32 {
+    /// Judges and learns `raw` at both scales: the higher of the two scores, the coarser
+    /// counted only while the short-term mean raw score is above `gate` (once the errors
+    /// are back to their usual level, a coarser mean that still holds an incident for an
+    /// hour does not keep it open); and whether it was.
+    fn push(&mut self, raw: f32, gate: f64) -> (f32, bool) {
         let s = self.short.push(raw);
-        self.long.as_mut().map_or(s, |l| s.max(l.push(raw)))
+        let open = self.short.recent_mean() > gate;
+        let score = match self.long.as_mut().map(|l| l.push(raw)) {
+            Some(l) if open => s.max(l),
+            _ => s,
+        };
+        (score, open)
     }
 
     fn restart(&mut self) {
@@ -42,9 +51,9 @@ pub(super) enum Scorer {
         row: Box<Scales>,
         columns: Vec<Scales>,
         season: Option<Box<HourlyDiscount>>,
-        /// The short-term mean of the row's raw score, and the level above which the
-        /// coarser scale and the columns count ([`Scoring::Likelihood`]'s `gate`).
-        gate: (Smoother, f64),
+        /// The level of the row's short-term mean raw score above which the coarser scale
+        /// and the columns count ([`Scoring::Likelihood`]'s `gate`).
+        gate: f64,
     },
 }
 
@@ -120,7 +129,7 @@ impl Scorer {
                     Vec::new()
                 };
                 Scorer::Likelihood {
-                    gate: (Smoother::new(params.average), f64::from(gate)),
+                    gate: f64::from(gate),
                     row: Box::new(scales(&scores, false)),
                     season: step
                         .filter(|_| seasonal && columns && w > 1)
@@ -142,20 +151,18 @@ impl Scorer {
                 season,
                 gate,
             } => {
-                // Once the host's errors are back to their usual level, the coarser means
-                // (which still hold the incident for an hour) no longer keep it open.
-                let (recent, level) = gate;
-                let open = recent.push_exact(if raw.is_finite() { raw } else { 0.0 }) > *level;
-                let short = row.short.push(raw);
-                let long = row.long.as_mut().map_or(short, |l| l.push(raw));
-                let mut s = if open { short.max(long) } else { short };
+                // The columns are judged at the coarser scale, so the row's gate holds
+                // them back too.
+                let (mut s, open) = row.push(raw, *gate);
                 // Bonferroni: of several columns one is more likely to look improbable by
                 // chance, so each column's probability counts times the number of columns.
                 let penalty = (columns.len().max(1) as f32).log10() / 10.0;
                 for (c, l) in columns.iter_mut().enumerate() {
                     let e = column_score(errors[c], means[c]);
                     let d = season.as_mut().map_or(1.0, |s| s.divisor(time, c, e));
-                    let own = l.push(e / d);
+                    // A column's scales are the coarse one alone: nothing for its own gate
+                    // to hold back.
+                    let (own, _) = l.push(e / d, 0.0);
                     if open {
                         s = s.max(own - penalty);
                     }
@@ -169,10 +176,7 @@ impl Scorer {
     pub(super) fn restart(&mut self) {
         match self {
             Scorer::Raw(s) => s.reset(),
-            Scorer::Likelihood {
-                row, columns, gate, ..
-            } => {
-                gate.0.reset();
+            Scorer::Likelihood { row, columns, .. } => {
                 row.restart();
                 for l in columns {
                     l.restart();
