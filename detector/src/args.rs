@@ -6,7 +6,8 @@ use clap::ValueEnum;
 
 use crate::Error;
 use crate::detect::{
-    COARSE_GATE, LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring,
+    ADAPT_EVERY, ADAPT_RATE, ADAPT_SAMPLE, Adapt, COARSE_GATE, LIKELIHOOD_THRESHOLD, LONG_SCALE,
+    Options, RANGE_TOLERANCE, Scoring,
 };
 use vigil_core::likelihood::LikelihoodParams;
 use vigil_core::threshold::Method;
@@ -139,6 +140,23 @@ pub struct DecisionArgs {
     /// agent); 0 = off.
     #[arg(long, default_value_t = Options::default().frozen_steps)]
     pub frozen_steps: usize,
+    /// The network keeps learning while it scores: one pass of its optimiser over the
+    /// windows judged normal (not anomalous, no alarm open) every `--adapt-every` of them,
+    /// on a second thread, so a lasting change of what normal looks like is learnt by the
+    /// network too (a PCA model is never adapted). Off by default (see the README's
+    /// ablation: about a fifth slower).
+    #[arg(long)]
+    pub adapt: bool,
+    /// With `--adapt`: windows judged normal per update of the network.
+    #[arg(long, default_value_t = ADAPT_EVERY, requires = "adapt")]
+    pub adapt_every: usize,
+    /// With `--adapt`: the network's online learning rate.
+    #[arg(long, default_value_t = ADAPT_RATE, requires = "adapt")]
+    pub adapt_rate: f64,
+    /// With `--adapt`: the network learns from one window in this many of those judged
+    /// normal.
+    #[arg(long, default_value_t = ADAPT_SAMPLE, requires = "adapt")]
+    pub adapt_sample: usize,
 }
 
 fn bad(flag: &'static str, message: String) -> Error {
@@ -333,6 +351,18 @@ impl DecisionArgs {
         if self.min_duration == 0 {
             return Err(bad("--min-duration", "must be at least 1".into()));
         }
+        if self.adapt_every == 0 {
+            return Err(bad("--adapt-every", "must be at least 1".into()));
+        }
+        if self.adapt_sample == 0 {
+            return Err(bad("--adapt-sample", "must be at least 1".into()));
+        }
+        if !(self.adapt_rate.is_finite() && self.adapt_rate > 0.0) {
+            return Err(bad(
+                "--adapt-rate",
+                format!("expected a number > 0, found {}", self.adapt_rate),
+            ));
+        }
         Ok(Options {
             scoring,
             threshold,
@@ -345,6 +375,11 @@ impl DecisionArgs {
             suppress: (!self.no_suppress).then_some(self.suppress),
             daily_repeats: !self.raise_daily_repeats,
             frozen_steps: self.frozen_steps,
+            adapt: self.adapt.then_some(Adapt {
+                every: self.adapt_every,
+                rate: self.adapt_rate,
+                sample: self.adapt_sample,
+            }),
             ..base
         })
     }
@@ -379,6 +414,19 @@ mod tests {
                 ..
             }
         ));
+        assert_eq!(options(&[]).unwrap().adapt, None);
+        let a = options(&["--adapt"]).unwrap().adapt.unwrap();
+        assert_eq!(
+            (a.every, a.rate, a.sample),
+            (ADAPT_EVERY, ADAPT_RATE, ADAPT_SAMPLE)
+        );
+        let a = options(&["--adapt", "--adapt-every", "64", "--adapt-rate", "1e-3"])
+            .unwrap()
+            .adapt
+            .unwrap();
+        assert_eq!((a.every, a.rate), (64, 1e-3));
+        // Tuning an adaptation that is off is a mistake worth saying.
+        assert!(options(&["--adapt-every", "64"]).is_err());
     }
 
     #[test]
@@ -411,6 +459,10 @@ mod tests {
             (&["--history", "1"], "--history"),
             (&["--clip=-1"], "--clip"),
             (&["--coarse-gate=-1"], "--coarse-gate"),
+            (&["--adapt", "--adapt-every", "0"], "--adapt-every"),
+            (&["--adapt", "--adapt-sample", "0"], "--adapt-sample"),
+            (&["--adapt", "--adapt-rate", "0"], "--adapt-rate"),
+            (&["--adapt", "--adapt-rate", "nan"], "--adapt-rate"),
             (&["--range-tolerance=-0.1"], "--range-tolerance"),
             (&["--smooth", "0"], "--smooth"),
         ] {

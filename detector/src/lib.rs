@@ -117,7 +117,7 @@ pub fn detect_metrics_loaded(
         )
     });
     let mut evaluator = labels.clone().map(eval::Evaluator::new);
-    let mut detector = Detector::new(model, &job.options, &calibration);
+    let mut detector = Detector::new(model, &job.options, &calibration)?;
     let mut sinks: Vec<&mut dyn detect::Sink> = vec![&mut scores, &mut anomalies, watch];
     if let Some(e) = evaluator.as_mut() {
         sinks.push(e);

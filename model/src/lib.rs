@@ -1,4 +1,5 @@
-//! Vigil's models: what training and inference both need, and no training loop.
+//! Vigil's models: what training and inference both need, and no training loop (only
+//! [`adapt`]'s online steps).
 //!
 //! - [`config`]: the training configuration saved beside the weights (network kind and
 //!   sizes, window, seed, backend);
@@ -8,9 +9,12 @@
 //! - [`batch`], [`scoring`]: windows as tensors, and every window scoring its newest row;
 //! - [`dir`], [`metrics`]: the self-checking model directory (manifest, checksums,
 //!   format version, task) and the metrics model ([`metrics::ModelDir`]);
+//! - [`adapt`]: the one training step here, for `detector metrics --adapt` (the network
+//!   keeps learning on windows judged normal);
 //! - [`deeplog`], [`logmodel`]: DeepLog's network, vocabulary and verdicts, and the log
 //!   model directory ([`logmodel::LogModel`]).
 
+pub mod adapt;
 pub mod batch;
 pub mod cell;
 pub mod config;

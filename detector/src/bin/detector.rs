@@ -290,6 +290,12 @@ fn warn_about(r: &vigil_detector::detect::Report) {
             r.daily_repeats
         );
     }
+    if r.adapt_updates > 0 {
+        eprintln!(
+            "detector: the network adapted {} times, on {} windows judged normal (--adapt)",
+            r.adapt_updates, r.adapted_windows
+        );
+    }
 }
 
 fn metrics(a: MetricsArgs) -> anyhow::Result<()> {

@@ -86,6 +86,7 @@ impl Detector<'_> {
             }
         }
         let mut windowed = false;
+        let mut window = Vec::new();
         if !merged && !out_of_order {
             grp.ring.extend(scaled.iter().copied());
             let keep = need * w;
@@ -102,6 +103,10 @@ impl Detector<'_> {
                 // predicted step is scored.
                 for _ in need..self.spec.span() {
                     self.block_values.extend_from_slice(&scaled);
+                }
+                if self.adapts {
+                    let per_window = self.spec.span() * w;
+                    window = self.block_values[self.block_values.len() - per_window..].to_vec();
                 }
                 self.block_targets.push(seq);
             }
@@ -131,11 +136,16 @@ impl Detector<'_> {
             },
             errors: Vec::new(),
             z2,
+            window,
             restart,
             model: None,
             baseline: None,
         });
-        if self.block_targets.len() >= self.options.block.max(1) {
+        let block = match self.options.adapt {
+            Some(a) => self.options.block.min(a.every),
+            None => self.options.block,
+        };
+        if self.block_targets.len() >= block.max(1) {
             self.flush(sink)?;
         }
         Ok(())
@@ -146,6 +156,7 @@ impl Detector<'_> {
     pub(super) fn flush(&mut self, sink: &mut dyn Sink) -> Result<(), Error> {
         self.score_block();
         self.decide(sink)?;
+        self.adapt();
         self.drain(sink)?;
         while self.queue.len() > MAX_WAITING {
             let g = self.queue[0].group;
@@ -156,13 +167,54 @@ impl Detector<'_> {
         Ok(())
     }
 
+    /// With [`Options::adapt`], at every flush: the update begun at the previous flush is
+    /// waited for and its network scores from now on; then, once enough windows were
+    /// judged normal, the next update (one pass of the network's optimiser over them)
+    /// begins on another thread while rows are read and judged. An update is begun and
+    /// put in use at the same flushes in every run (they follow the input's order), so
+    /// the results do not depend on timing.
+    fn adapt(&mut self) {
+        self.settle_adapt();
+        let Some(a) = self.options.adapt else {
+            return;
+        };
+        if self.judged_normal < a.every.max(1) {
+            return;
+        }
+        let Some(mut adapter) = self.adapter.take() else {
+            return;
+        };
+        let windows = std::mem::take(&mut self.adapt_buffer);
+        self.judged_normal = 0;
+        self.adapting = Some(std::thread::spawn(move || {
+            let before = adapter.windows;
+            adapter.learn(&windows);
+            let learnt = adapter.windows - before;
+            let net = adapter.network();
+            (adapter, net, learnt)
+        }));
+    }
+
+    /// Waits for the update in flight, if any, and scores with its network from now on.
+    pub(super) fn settle_adapt(&mut self) {
+        if let Some(job) = self.adapting.take() {
+            // The step's panic (a burn bug) is the run's.
+            let (adapter, net, learnt) =
+                job.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            self.adapter = Some(adapter);
+            self.adapted = net;
+            self.report.adapted_windows += learnt as u64;
+            self.report.adapt_updates += 1;
+        }
+    }
+
     pub(super) fn score_block(&mut self) {
         if self.block_targets.is_empty() {
             return;
         }
         let per_window = self.spec.span() * self.width;
         let chunk = self.options.batch.max(1) * per_window;
-        let net = &self.model.network;
+        let net = self.adapted.as_ref().unwrap_or(&self.model.network);
         let device = self.model.config.backend.device();
         let (spec, width) = (self.spec, self.width);
         let errors: Vec<Vec<f32>> = self
@@ -281,6 +333,16 @@ impl Detector<'_> {
                 &mut out,
             );
             if !above && grp.model.open.is_none() {
+                // A window judged normal: the network may learn from it (one in
+                // `Adapt::sample` of them).
+                if let Some(a) = self.options.adapt
+                    && !slot.window.is_empty()
+                {
+                    if self.judged_normal.is_multiple_of(a.sample.max(1)) {
+                        self.adapt_buffer.append(&mut slot.window);
+                    }
+                    self.judged_normal += 1;
+                }
                 grp.recent.extend(row.values.iter().copied());
                 let keep = REFERENCE_ROWS * w;
                 if grp.recent.len() > keep {

@@ -20,6 +20,8 @@ use crate::explain::MetricStats;
 use vigil_core::likelihood::Range;
 use vigil_core::window::WindowSpec;
 use vigil_model::ModelDir;
+use vigil_model::adapt::Adapter;
+use vigil_model::networks::Network;
 use vigil_model::scoring::rows_needed;
 
 mod alarm;
@@ -30,8 +32,8 @@ mod scorer;
 
 use alarm::{Alarm, Decisions};
 pub use options::{
-    COARSE_GATE, Calibration, LIKELIHOOD_THRESHOLD, LONG_SCALE, Options, RANGE_TOLERANCE, Scoring,
-    calibrate,
+    ADAPT_EVERY, ADAPT_RATE, ADAPT_SAMPLE, Adapt, COARSE_GATE, Calibration, LIKELIHOOD_THRESHOLD,
+    LONG_SCALE, Options, RANGE_TOLERANCE, Scoring, calibrate,
 };
 use scorer::Scorer;
 
@@ -122,6 +124,9 @@ pub struct Report {
     pub anomalies: u64,
     /// Confirmed stretches of the model held back as daily repeats ([`Options::daily_repeats`]).
     pub daily_repeats: u64,
+    /// With [`Options::adapt`]: windows the network learnt from, and the updates made.
+    pub adapted_windows: u64,
+    pub adapt_updates: u64,
     pub anomalous_rows: u64,
     pub baseline_anomalous_rows: u64,
     pub hosts: usize,
@@ -134,6 +139,8 @@ struct Slot {
     row: Row,
     errors: Vec<f32>,
     z2: Vec<f32>,
+    /// The row's window (scaled), kept with [`Options::adapt`] until the row is judged.
+    window: Vec<f32>,
     restart: bool,
     model: Option<bool>,
     baseline: Option<bool>,
@@ -179,15 +186,33 @@ pub struct Detector<'a> {
     block_targets: Vec<u64>,
     /// What a new group's scorers start from (model, baseline).
     scorers: (Scorer, Scorer),
+    /// With [`Options::adapt`]: the learning copy of the network, the windows judged
+    /// normal since its last update, and the network scoring now (the model's until the
+    /// first update).
+    adapter: Option<Adapter>,
+    /// Whether the network adapts (the rows' windows are kept until judged).
+    adapts: bool,
+    adapt_buffer: Vec<f32>,
+    judged_normal: usize,
+    /// The update in progress (the adapter is back once it is done).
+    adapting: Option<std::thread::JoinHandle<(Adapter, Option<Network>, usize)>>,
+    adapted: Option<Network>,
     pub report: Report,
 }
 
 impl<'a> Detector<'a> {
+    /// With `options.adapt`, a network model learns as it scores (a PCA model, with no
+    /// gradient step, is left as it is).
     pub fn new(
         model: &'a ModelDir,
         options: &'a Options,
         calibration: &'a Calibration,
-    ) -> Detector<'a> {
+    ) -> Result<Detector<'a>, Error> {
+        let adapter = options
+            .adapt
+            .filter(|_| !matches!(model.network, Network::Pca(_)))
+            .map(|a| Adapter::new(model, a.rate))
+            .transpose()?;
         let spec = model.data.window;
         let v = &model.validation;
         let scorers = (
@@ -206,7 +231,7 @@ impl<'a> Detector<'a> {
                 None,
             ),
         );
-        Detector {
+        Ok(Detector {
             model,
             options,
             calibration,
@@ -221,8 +246,14 @@ impl<'a> Detector<'a> {
             block_values: Vec::new(),
             block_targets: Vec::new(),
             scorers,
+            adapts: adapter.is_some(),
+            adapter,
+            adapt_buffer: Vec::new(),
+            judged_normal: 0,
+            adapting: None,
+            adapted: None,
             report: Report::default(),
-        }
+        })
     }
 
     /// The model threshold in force.
@@ -308,6 +339,7 @@ impl<'a> Detector<'a> {
         }
         self.score_block();
         self.decide(sink)?;
+        self.settle_adapt();
         let mut out = Decisions::new();
         for g in 0..self.groups.len() {
             self.close_group(g, &mut out, sink)?;

@@ -1,15 +1,20 @@
 //! The online decision on a series the test writes itself: a lasting level shift is
 //! absorbed by the likelihood (the raw score alarms for as long as it lasts), and a value
-//! outside the range seen so far is an anomaly blamed on its column.
+//! outside the range seen so far is an anomaly blamed on its column; the network learns a
+//! new normal online.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use vigil_core::series::{ReadOptions, read_table_from};
-use vigil_detector::detect::{Detector, Options, Scoring, calibrate};
+use vigil_detector::detect::{Adapt, Detector, Options, Scoring, calibrate};
 use vigil_detector::output::Collect;
 use vigil_model::ModelDir;
-use vigil_model::config::TrainingConfig;
+use vigil_model::adapt::Adapter;
+use vigil_model::batch::Batch;
+use vigil_model::config::{ModelConfig, TrainingConfig};
+use vigil_model::networks::Network;
+use vigil_model::scoring::point_errors;
 use vigil_trainer::train_table;
 
 const STEP: i64 = 300;
@@ -55,6 +60,7 @@ fn detect(model: &ModelDir, options: &Options, input: &str) -> Collect {
     let calibration = calibrate(model, options).unwrap();
     let mut rows = Collect::default();
     Detector::new(model, options, &calibration)
+        .unwrap()
         .run(input.as_bytes(), Path::new("test.csv"), &mut rows)
         .unwrap();
     rows
@@ -164,4 +170,149 @@ fn an_alarm_ends_soon_after_the_errors_are_back_to_usual() {
         gated.1,
         always.1
     );
+}
+
+/// The shifted series' windows (the companion column six of its spreads higher), scaled
+/// as the detector scales them, and the network's mean error over their newest rows.
+fn shifted_windows(model: &ModelDir) -> Vec<f32> {
+    let mut rows: Vec<f32> = (5000..5600)
+        .flat_map(|i| {
+            let (a, b) = value(i);
+            [a as f32, (b + 6.0) as f32]
+        })
+        .collect();
+    model.data.scaler.transform(&mut rows);
+    let (span, w) = (model.data.window.span(), model.data.columns.len());
+    (0..rows.len() / w - span)
+        .flat_map(|s| rows[s * w..(s + span) * w].to_vec())
+        .collect()
+}
+
+fn mean_error(net: &Network, model: &ModelDir, values: &[f32]) -> f32 {
+    let device = model.config.backend.device();
+    let batch = Batch::from_values(
+        values.to_vec(),
+        &model.data.window,
+        model.data.columns.len(),
+        &device,
+    );
+    let e = point_errors(net, &batch);
+    e.iter().sum::<f32>() / e.len() as f32
+}
+
+#[test]
+fn the_network_learns_a_new_normal_and_the_trained_weights_stay() {
+    let model = model();
+    let windows = shifted_windows(&model);
+    let before = mean_error(&model.network, &model, &windows);
+    let mut adapter = Adapter::new(&model, 1e-3).unwrap();
+    assert!(adapter.network().is_some());
+    for _ in 0..5 {
+        adapter.learn(&windows);
+    }
+    let after = mean_error(&adapter.network().unwrap(), &model, &windows);
+    assert!(
+        after < 0.5 * before,
+        "five passes over the new level lower its error: {before} → {after}"
+    );
+    assert!(
+        adapter.steps > 0
+            && adapter.windows == 5 * (windows.len() / (model.data.window.span() * 2))
+    );
+    // The model directory's own network is not touched.
+    assert_eq!(mean_error(&model.network, &model, &windows), before);
+}
+
+#[test]
+fn the_detector_adapts_on_rows_judged_normal_the_same_way_every_run() {
+    let model = model();
+    let input = csv((4000..8000).map(|i| {
+        let (a, b) = value(i);
+        (i, a, if i >= 5000 { b + 6.0 } else { b })
+    }));
+    let run = |options: &Options| {
+        let calibration = calibrate(&model, options).unwrap();
+        let mut rows = Collect::default();
+        let mut d = Detector::new(&model, options, &calibration).unwrap();
+        d.run(input.as_bytes(), Path::new("test.csv"), &mut rows)
+            .unwrap();
+        let scores: Vec<f32> = rows.rows.iter().map(|(_, r)| r.score).collect();
+        (d.report.clone(), scores)
+    };
+    let adapting = Options {
+        adapt: Some(Adapt {
+            every: 256,
+            rate: 1e-3,
+            sample: 1,
+        }),
+        ..Options::default()
+    };
+    let (report, scores) = run(&adapting);
+    let (fixed, fixed_scores) = run(&Options::default());
+    assert!(report.adapt_updates >= 10, "{report:?}");
+    assert!(
+        report.adapted_windows >= 256 * report.adapt_updates
+            && report.adapted_windows <= report.scored - report.anomalous_rows,
+        "only windows judged normal are learnt from: {report:?}"
+    );
+    assert_eq!((fixed.adapt_updates, fixed.adapted_windows), (0, 0));
+    assert_ne!(
+        scores, fixed_scores,
+        "the adapted network scores differently"
+    );
+    assert_eq!(
+        run(&adapting).1,
+        scores,
+        "the same updates at the same rows"
+    );
+}
+
+#[test]
+fn a_pca_model_is_scored_as_trained() {
+    let train = csv((0..4000).map(|i| {
+        let (a, b) = value(i);
+        (i, a, b)
+    }));
+    let table = read_table_from(
+        train.as_bytes(),
+        Path::new("train.csv"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let config = TrainingConfig {
+        window: 12,
+        model: ModelConfig::Pca {
+            components: 8,
+            variance: 0.95,
+        },
+        ..TrainingConfig::default()
+    };
+    let pca = train_table(table, &config, &mut ()).unwrap();
+    let err = Adapter::new(&pca, 1e-3).err().unwrap().to_string();
+    assert!(
+        err.contains("PCA") && err.contains("no gradient step"),
+        "{err}"
+    );
+    // Adapting options leave a PCA model as it is.
+    let options = Options {
+        adapt: Some(Adapt {
+            every: 64,
+            rate: 1e-3,
+            sample: 1,
+        }),
+        ..Options::default()
+    };
+    let calibration = calibrate(&pca, &options).unwrap();
+    let mut d = Detector::new(&pca, &options, &calibration).unwrap();
+    let input = csv((4000..4400).map(|i| {
+        let (a, b) = value(i);
+        (i, a, b)
+    }));
+    d.run(
+        input.as_bytes(),
+        Path::new("test.csv"),
+        &mut Collect::default(),
+    )
+    .unwrap();
+    assert_eq!(d.report.adapt_updates, 0);
 }
