@@ -201,6 +201,8 @@ pub fn run_hdfs_deeplog(
     let (mut top_g, mut thresholds, mut seconds) = (Vec::new(), Vec::new(), 0.0);
     let (mut floors, mut novel) = (Vec::new(), Vec::new());
     let mut false_alarms = String::from("fold,session,events,reason\n");
+    let mut disagreements =
+        String::from("fold,session,truth,deeplog,all_three_spread,events,reason\n");
     for k in 0..FOLDS {
         let test = fold_of(k);
         let train_folds: Vec<&[Vec<String>]> =
@@ -266,6 +268,25 @@ pub fn run_hdfs_deeplog(
         let all = |s: &[String]| length(s) || near(s);
         methods[6].add(&verdicts(&abnormal, &near), &verdicts(test, &near));
         methods[7].add(&verdicts(&abnormal, &all), &verdicts(test, &all));
+        // Where DeepLog and the strongest simple method disagree, for a person to read.
+        for (j, (s, tag)) in bad
+            .iter()
+            .zip(abnormal.iter().map(|s| (s, "anomalous")))
+            .chain(held.iter().zip(test.iter().map(|s| (s, "normal"))))
+        {
+            let simple = all(s);
+            if j.anomalous != simple {
+                disagreements.push_str(&format!(
+                    "{},{},{tag},{},{},\"{}\",\"{}\"\n",
+                    k + 1,
+                    j.session,
+                    u8::from(j.anomalous),
+                    u8::from(simple),
+                    s.join(" "),
+                    j.reason.replace('"', "\"\"")
+                ));
+            }
+        }
     }
     let report = HdfsDeepLogReport {
         normal_sessions: n,
@@ -285,6 +306,7 @@ pub fn run_hdfs_deeplog(
     crate::write_json(&out.join("hdfs-deeplog.json"), &report)?;
     crate::write_text(&out.join("hdfs-deeplog.txt"), &render(&report))?;
     crate::write_text(&out.join("false_alarms.csv"), &false_alarms)?;
+    crate::write_text(&out.join("disagreements.csv"), &disagreements)?;
     Ok(report)
 }
 

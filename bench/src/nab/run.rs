@@ -227,7 +227,7 @@ fn run_file(job: &NabJob, file: &NabFile) -> Result<FileRun, Error> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut rows = Collect::default();
-    let mut detector = Detector::new(&model, &job.options, &calibration);
+    let mut detector = Detector::new(&model, &job.options, &calibration)?;
     detector.run(text.as_bytes(), &path, &mut rows)?;
     if rows.rows.len() != file.len() {
         return Err(nab_err(
