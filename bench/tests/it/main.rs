@@ -317,6 +317,36 @@ fn hdfs_deeplog_pools_five_folds_for_deeplog_and_the_simple_methods() {
         method("Vigil DeepLog")["flagged_normal"].as_u64().unwrap(),
         "{alarms}"
     );
+    // Where DeepLog and the strongest simple method disagree: the rows account for the
+    // difference of their pooled verdicts, on each side.
+    let dis = fs::read_to_string(out.join("disagreements.csv")).unwrap();
+    assert!(
+        dis.starts_with("fold,session,truth,deeplog,all_three_spread,events,reason\n"),
+        "{dis}"
+    );
+    let count = |truth: &str, deeplog: &str| {
+        dis.lines()
+            .skip(1)
+            .filter(|l| {
+                let f: Vec<&str> = l.splitn(5, ',').collect();
+                f[2] == truth && f[3] == deeplog
+            })
+            .count() as i64
+    };
+    let simple = method("all three, the model's count threshold (spread)");
+    let deeplog = method("Vigil DeepLog");
+    let diff =
+        |key: &str| deeplog[key].as_u64().unwrap() as i64 - simple[key].as_u64().unwrap() as i64;
+    assert_eq!(
+        count("anomalous", "1") - count("anomalous", "0"),
+        diff("flagged_anomalous"),
+        "{dis}"
+    );
+    assert_eq!(
+        count("normal", "1") - count("normal", "0"),
+        diff("flagged_normal"),
+        "{dis}"
+    );
     for m in r["methods"].as_array().unwrap() {
         // Every anomalous session judged once per fold, every normal one once.
         assert_eq!(m["anomalous_judged"], 5 * 60, "{m}");
