@@ -37,6 +37,7 @@ variants=(
   "+ bursts clipped in the history|--raise-daily-repeats --coarse-gate 0"
   "+ daily repeats not raised|--coarse-gate 0"
   "+ coarser scale gated by the recent error (default)|"
+  "default + the network adapts online (--adapt)|--adapt"
   "default without suppression|--no-suppress"
   "PCA in the model's place, defaults|@pca"
 )
