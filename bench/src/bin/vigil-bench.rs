@@ -85,10 +85,12 @@ struct HdfsArgs {
     /// The benchmark folder: `hdfs` reads HDFS_100k_sessions.csv and
     /// HDFS_100k_templates.csv [default: ../shared/benchmarks/hdfs]; `hdfs-deeplog` reads
     /// hdfs_train and hdfs_test_abnormal [default: ../shared/benchmarks/hdfs-deeplog].
-    #[arg(long, default_value = HDFS_100K)]
+    // The doc names each command's default; clap's own would name only `hdfs`'s.
+    #[arg(long, default_value = HDFS_100K, hide_default_value = true)]
     benchmarks: PathBuf,
-    /// Output folder for the report (hdfs.txt and hdfs.json, or hdfs-deeplog's).
-    #[arg(long, short, default_value = "results/hdfs")]
+    /// Output folder for the report [default: results/hdfs; `hdfs-deeplog`:
+    /// results/hdfs-deeplog].
+    #[arg(long, short, default_value = "results/hdfs", hide_default_value = true)]
     out: PathBuf,
     /// DeepLog's history h [default: 10].
     #[arg(long)]

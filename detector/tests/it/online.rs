@@ -37,7 +37,8 @@ fn csv(rows: impl Iterator<Item = (usize, f64, f64)>) -> String {
     s
 }
 
-fn model() -> ModelDir {
+/// A model of `config` trained on the first 4,000 rows.
+fn trained(config: &TrainingConfig) -> ModelDir {
     let train = csv((0..4000).map(|i| {
         let (a, b) = value(i);
         (i, a, b)
@@ -48,12 +49,15 @@ fn model() -> ModelDir {
         &ReadOptions::default(),
     )
     .unwrap();
-    let config = TrainingConfig {
+    train_table(table, config, &mut ()).unwrap()
+}
+
+fn model() -> ModelDir {
+    trained(&TrainingConfig {
         window: 12,
         epochs: 15,
         ..TrainingConfig::default()
-    };
-    train_table(table, &config, &mut ()).unwrap()
+    })
 }
 
 fn detect(model: &ModelDir, options: &Options, input: &str) -> Collect {
@@ -269,25 +273,14 @@ fn the_detector_adapts_on_rows_judged_normal_the_same_way_every_run() {
 
 #[test]
 fn a_pca_model_is_scored_as_trained() {
-    let train = csv((0..4000).map(|i| {
-        let (a, b) = value(i);
-        (i, a, b)
-    }));
-    let table = read_table_from(
-        train.as_bytes(),
-        Path::new("train.csv"),
-        &ReadOptions::default(),
-    )
-    .unwrap();
-    let config = TrainingConfig {
+    let pca = trained(&TrainingConfig {
         window: 12,
         model: ModelConfig::Pca {
             components: 8,
             variance: 0.95,
         },
         ..TrainingConfig::default()
-    };
-    let pca = train_table(table, &config, &mut ()).unwrap();
+    });
     let err = Adapter::new(&pca, 1e-3).err().unwrap().to_string();
     assert!(
         err.contains("PCA") && err.contains("no gradient step"),
