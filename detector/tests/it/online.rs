@@ -176,6 +176,18 @@ fn an_alarm_ends_soon_after_the_errors_are_back_to_usual() {
     );
 }
 
+/// The defaults, the network adapting every `every` windows judged normal, all learnt from.
+fn adapting(every: usize) -> Options {
+    Options {
+        adapt: Some(Adapt {
+            every,
+            rate: 1e-3,
+            sample: 1,
+        }),
+        ..Options::default()
+    }
+}
+
 /// The shifted series' windows (the companion column six of its spreads higher), scaled
 /// as the detector scales them, and the network's mean error over their newest rows.
 fn shifted_windows(model: &ModelDir) -> Vec<f32> {
@@ -243,14 +255,7 @@ fn the_detector_adapts_on_rows_judged_normal_the_same_way_every_run() {
         let scores: Vec<f32> = rows.rows.iter().map(|(_, r)| r.score).collect();
         (d.report.clone(), scores)
     };
-    let adapting = Options {
-        adapt: Some(Adapt {
-            every: 256,
-            rate: 1e-3,
-            sample: 1,
-        }),
-        ..Options::default()
-    };
+    let adapting = adapting(256);
     let (report, scores) = run(&adapting);
     let (fixed, fixed_scores) = run(&Options::default());
     assert!(report.adapt_updates >= 10, "{report:?}");
@@ -287,14 +292,7 @@ fn a_pca_model_is_scored_as_trained() {
         "{err}"
     );
     // Adapting options leave a PCA model as it is.
-    let options = Options {
-        adapt: Some(Adapt {
-            every: 64,
-            rate: 1e-3,
-            sample: 1,
-        }),
-        ..Options::default()
-    };
+    let options = adapting(64);
     let calibration = calibrate(&pca, &options).unwrap();
     let mut d = Detector::new(&pca, &options, &calibration).unwrap();
     let input = csv((4000..4400).map(|i| {
