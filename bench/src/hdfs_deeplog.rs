@@ -267,14 +267,16 @@ pub fn run_hdfs_deeplog(
         let near = |s: &[String]| index.distance(s) > spread;
         let all = |s: &[String]| length(s) || near(s);
         methods[6].add(&verdicts(&abnormal, &near), &verdicts(test, &near));
-        methods[7].add(&verdicts(&abnormal, &all), &verdicts(test, &all));
+        let (all_bad, all_held) = (verdicts(&abnormal, &all), verdicts(test, &all));
+        methods[7].add(&all_bad, &all_held);
         // Where DeepLog and the strongest simple method disagree, for a person to read.
-        for (j, (s, tag)) in bad
+        let bad_side = bad
             .iter()
-            .zip(abnormal.iter().map(|s| (s, "anomalous")))
-            .chain(held.iter().zip(test.iter().map(|s| (s, "normal"))))
-        {
-            let simple = all(s);
+            .zip(&abnormal)
+            .zip(&all_bad)
+            .map(|x| (x, "anomalous"));
+        let held_side = held.iter().zip(test).zip(&all_held).map(|x| (x, "normal"));
+        for (((j, s), &simple), tag) in bad_side.chain(held_side) {
             if j.anomalous != simple {
                 disagreements.push_str(&format!(
                     "{},{},{tag},{},{},\"{}\",\"{}\"\n",

@@ -2,7 +2,8 @@
 //! Adam over each batch of windows the detector judged normal, so a lasting change in
 //! what normal looks like is learnt by the network itself and not only absorbed by the
 //! likelihood's history. The only training this crate does; the training loop proper
-//! (epochs, early stopping) is the trainer's.
+//! (epochs, early stopping) is the trainer's, and takes the same [`step`] with the same
+//! [`optimiser`].
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -39,11 +40,7 @@ impl Adapter {
                 "--adapt: the PCA baseline is fitted in closed form and has no gradient step to adapt with; use a network model".into(),
             ));
         }
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(Error::Config(format!(
-                "--adapt-rate: expected a number > 0, found {rate}"
-            )));
-        }
+        crate::config::check_learning_rate(rate)?;
         let config = &model.config;
         let width = model.data.columns.len();
         let device = config.backend.device().autodiff();
@@ -54,13 +51,9 @@ impl Adapter {
         let fresh = Network::new(&config.model, &mut rng, config.window, width, &device);
         let bytes = model.network.to_bytes().map_err(|e| bad_weights(&e))?;
         let net = fresh.load_bytes(bytes).map_err(|e| bad_weights(&e))?;
-        let optim = AdamConfig::new()
-            .with_epsilon(1e-8)
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
-            .init();
         Ok(Adapter {
             net: Some(net),
-            optim,
+            optim: optimiser(),
             rate,
             batch: config.batch_size.max(1),
             spec: model.data.window,
@@ -90,12 +83,11 @@ impl Adapter {
             let Some(net) = self.net.take() else {
                 break;
             };
+            let (optim, rate) = (&mut self.optim, self.rate);
             let (loss, net) = match net {
-                Network::Dense(m) => step(m, &batch, &mut self.optim, self.rate, Network::Dense),
-                Network::LstmAe(m) => step(m, &batch, &mut self.optim, self.rate, Network::LstmAe),
-                Network::Forecaster(m) => {
-                    step(m, &batch, &mut self.optim, self.rate, Network::Forecaster)
-                }
+                Network::Dense(m) => wrap(step(m, &batch, optim, rate), Network::Dense),
+                Network::LstmAe(m) => wrap(step(m, &batch, optim, rate), Network::LstmAe),
+                Network::Forecaster(m) => wrap(step(m, &batch, optim, rate), Network::Forecaster),
                 pca @ Network::Pca(_) => (f64::NAN, pca),
             };
             self.net = Some(net);
@@ -113,17 +105,31 @@ impl Adapter {
     }
 }
 
-fn step<M: WindowModel>(
+/// The optimiser a window model trains with, in the trainer and online: Adam, gradients
+/// clipped to norm 1.
+pub fn optimiser() -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_epsilon(1e-8)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init()
+}
+
+/// One optimiser step of `model` on `batch` (its mean squared error); returns the loss
+/// before the step and the stepped model.
+pub fn step<M: WindowModel>(
     model: M,
     batch: &Batch,
     optim: &mut ModuleOptimizer,
     rate: f64,
-    wrap: fn(M) -> Network,
-) -> (f64, Network) {
+) -> (f64, M) {
     let loss = model.errors(batch).mean();
     let value = f64::from(loss.clone().into_scalar::<f32>());
     let grads = GradientsParams::from_grads(loss.backward(), &model);
-    (value, wrap(optim.step(rate, model, grads)))
+    (value, optim.step(rate, model, grads))
+}
+
+fn wrap<M>((loss, model): (f64, M), variant: fn(M) -> Network) -> (f64, Network) {
+    (loss, variant(model))
 }
 
 fn bad_weights(e: &dyn std::fmt::Display) -> Error {

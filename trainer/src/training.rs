@@ -3,12 +3,11 @@
 
 use std::time::Instant;
 
-use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 
 use crate::data::{WindowData, baselines};
 use vigil_core::window::WindowRef;
+use vigil_model::adapt::{optimiser, step};
 use vigil_model::config::TrainingConfig;
 pub use vigil_model::history::{EpochLoss, History};
 use vigil_model::networks::{Network, WindowModel};
@@ -184,10 +183,7 @@ fn fit<M: WindowModel>(
     progress: &mut dyn Progress,
 ) -> Fitted<M> {
     let inputs = config.backend.device();
-    let mut optim = AdamConfig::new()
-        .with_epsilon(1e-8)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
-        .init();
+    let mut optim = optimiser();
     let mut stop = EarlyStop::new(config.patience, config.epochs);
     let monitor = monitored(&data.valid);
     for epoch in 1..=config.epochs {
@@ -197,11 +193,10 @@ fn fit<M: WindowModel>(
         let (mut sum, mut count) = (0f64, 0usize);
         for chunk in windows.chunks(config.batch_size) {
             let batch = data.batch(chunk, &inputs);
-            let loss = model.errors(&batch).mean();
-            sum += f64::from(loss.clone().into_scalar::<f32>()) * chunk.len() as f64;
+            let (loss, stepped) = step(model, &batch, &mut optim, config.learning_rate);
+            model = stepped;
+            sum += loss * chunk.len() as f64;
             count += chunk.len();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(config.learning_rate, model, grads);
         }
         let plain = model.valid();
         let valid = mean_error(&plain, data, &monitor, &inputs);
