@@ -70,16 +70,20 @@ fn detect(model: &ModelDir, options: &Options, input: &str) -> Collect {
     rows
 }
 
+/// Four days as in training, then a lasting shift of the companion column by six of its
+/// spreads: it stays inside the range of the first column's values, so the range rule is
+/// not what decides.
+fn shifted_input() -> String {
+    csv((4000..8000).map(|i| {
+        let (a, b) = value(i);
+        (i, a, if i >= 5000 { b + 6.0 } else { b })
+    }))
+}
+
 #[test]
 fn a_level_shift_is_absorbed_and_a_new_extreme_is_caught() {
     let model = model();
-    // Four days as in training, then a lasting shift of the companion column by six of
-    // its spreads: it stays inside the range of the first column's values, so the range
-    // rule is not what decides.
-    let shifted = csv((4000..8000).map(|i| {
-        let (a, b) = value(i);
-        (i, a, if i >= 5000 { b + 6.0 } else { b })
-    }));
+    let shifted = shifted_input();
     let likelihood = Options::default();
     let raw = Options {
         scoring: Scoring::Raw,
@@ -242,10 +246,7 @@ fn the_network_learns_a_new_normal_and_the_trained_weights_stay() {
 #[test]
 fn the_detector_adapts_on_rows_judged_normal_the_same_way_every_run() {
     let model = model();
-    let input = csv((4000..8000).map(|i| {
-        let (a, b) = value(i);
-        (i, a, if i >= 5000 { b + 6.0 } else { b })
-    }));
+    let input = shifted_input();
     let run = |options: &Options| {
         let calibration = calibrate(&model, options).unwrap();
         let mut rows = Collect::default();
